@@ -1,0 +1,207 @@
+"""Typed run configuration: presets, YAML files and command-line overrides.
+
+Every section rejects unknown keys with a message naming the key and the
+nearest valid one. The fully resolved config is what a run directory stores.
+"""
+
+from __future__ import annotations
+
+import difflib
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from gankit import losses
+from gankit.errors import ConfigError
+
+__all__ = ["Config", "load_config", "preset_names", "config_to_yaml", "config_from_dict"]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class DataConfig(_Section):
+    """Where the real samples come from."""
+
+    name: Literal["mnist", "digits", "ring8", "grid25", "folder", "npy"] = "mnist"
+    path: str | None = None  # folder of images or .npy file
+    image_size: int | None = None  # None: the source's native size (mnist 28, digits 8)
+    channels: Literal[1, 3] = 1  # folder only
+    n_samples: int = Field(20_000, gt=0)  # 2D mixtures only
+
+
+class ModelConfig(_Section):
+    """Architectures of the two players."""
+
+    arch: Literal["dcgan", "mlp"] = "dcgan"
+    latent_dim: int = Field(100, gt=0)
+    g_width: int = Field(64, gt=0)  # DCGAN base channels or MLP hidden units
+    d_width: int = Field(64, gt=0)
+    depth: int = Field(3, gt=0)  # MLP hidden layers
+    spectral_norm: bool = False  # on the discriminator's layers
+
+
+class LossConfig(_Section):
+    """The objective and the discriminator's regularizers."""
+
+    name: str = "nonsaturating"
+    gp_weight: float = Field(0.0, ge=0)  # WGAN-GP weight λ
+    r1_gamma: float = Field(0.0, ge=0)  # R1 weight γ; the penalty enters as γ/2·R1
+    r1_every: int = Field(1, gt=0)  # lazy R1: apply every N steps, scaled by N
+    clip_value: float | None = Field(None, gt=0)  # original WGAN weight clipping
+    label_smoothing: float = Field(0.0, ge=0, lt=1)  # one-sided: real target 1 - s
+
+    @field_validator("name")
+    @classmethod
+    def _known_loss(cls, name: str) -> str:
+        losses.get(name)
+        return name
+
+
+class OptimConfig(_Section):
+    """One optimizer per player; lr_g != lr_d is the two time-scale update rule (TTUR)."""
+
+    name: Literal["adam", "sgd", "rmsprop"] = "adam"
+    lr_g: float = Field(2e-4, gt=0)
+    lr_d: float = Field(2e-4, gt=0)
+    beta1: float = Field(0.5, ge=0, lt=1)
+    beta2: float = Field(0.999, ge=0, lt=1)
+
+
+class DynamicsConfig(_Section):
+    """How the players move: all at once, or in turns with d_steps discriminator updates."""
+
+    name: Literal["simultaneous", "alternating"] = "alternating"
+    d_steps: int = Field(1, gt=0)
+
+
+class TrainConfig(_Section):
+    """Length of the run and how often it logs, draws and saves."""
+
+    steps: int = Field(2000, gt=0)
+    batch_size: int = Field(64, gt=0)
+    ema_decay: float | None = Field(None, gt=0, lt=1)  # EMA of generator weights
+    log_every: int = Field(10, gt=0)
+    sample_every: int = Field(250, gt=0)
+    checkpoint_every: int = Field(500, gt=0)
+    keep_checkpoints: int = Field(3, gt=0)
+    grid_size: int = Field(64, gt=0)  # samples in each grid
+
+
+class Config(_Section):
+    """A whole run."""
+
+    seed: int = 0
+    device: str = "auto"  # auto | cpu | cuda | cuda:N
+    data: DataConfig = DataConfig()
+    model: ModelConfig = ModelConfig()
+    loss: LossConfig = LossConfig()
+    optim: OptimConfig = OptimConfig()
+    dynamics: DynamicsConfig = DynamicsConfig()
+    train: TrainConfig = TrainConfig()
+
+
+def preset_names() -> list[str]:
+    """Names of the presets shipped inside the package."""
+    folder = resources.files("gankit") / "presets"
+    return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def load_config(
+    source: str | None = None,
+    overrides: list[str] | tuple[str, ...] = (),
+    *,
+    steps: int | None = None,
+    seed: int | None = None,
+) -> Config:
+    """Resolve a preset name or YAML path (default preset: mnist), then apply `key.path=value` overrides."""
+    raw = _read_source(source or "mnist")
+    for item in overrides:
+        _apply_override(raw, item)
+    if steps is not None:
+        raw.setdefault("train", {})["steps"] = steps
+    if seed is not None:
+        raw["seed"] = seed
+    return config_from_dict(raw)
+
+
+def config_from_dict(raw: dict[str, Any]) -> Config:
+    """Validate a nested dict; the first problem becomes one ConfigError line."""
+    try:
+        return Config.model_validate(raw)
+    except ValidationError as err:
+        raise ConfigError(_describe(err)) from None
+
+
+def config_to_yaml(config: Config) -> str:
+    """The fully resolved config as YAML text."""
+    return yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False)
+
+
+def _read_source(source: str) -> dict[str, Any]:
+    path = Path(source)
+    if source.endswith((".yaml", ".yml")) or path.is_file():
+        if not path.is_file():
+            raise ConfigError(f"config file not found: {source}; give an existing YAML file or a preset name")
+        text = path.read_text()
+    else:
+        presets = preset_names()
+        if source not in presets:
+            hint = difflib.get_close_matches(source, presets, n=1)
+            did_you_mean = f" (did you mean {hint[0]!r}?)" if hint else ""
+            raise ConfigError(f"unknown preset {source!r}{did_you_mean}; presets: {', '.join(presets)}")
+        text = (resources.files("gankit") / "presets" / f"{source}.yaml").read_text()
+    try:
+        raw = yaml.safe_load(text) or {}
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{source} is not valid YAML ({_first_line(err)}); fix the file") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source} must hold a mapping of config sections, not {type(raw).__name__}")
+    return raw
+
+
+def _apply_override(raw: dict[str, Any], item: str) -> None:
+    key, sep, text = item.partition("=")
+    if not sep or not key:
+        raise ConfigError(f"override {item!r} is not KEY=VALUE; write e.g. --set optim.lr_d=1e-4")
+    *parents, leaf = key.strip().split(".")
+    node = raw
+    for part in parents:
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            raise ConfigError(f"override {item!r}: {part!r} is a value, not a section")
+    try:
+        node[leaf] = yaml.safe_load(text)
+    except yaml.YAMLError:
+        node[leaf] = text
+
+
+def _describe(err: ValidationError) -> str:
+    first = err.errors()[0]
+    loc = [str(p) for p in first["loc"]]
+    where = ".".join(loc)
+    if first["type"] == "extra_forbidden":
+        valid = _field_names(loc[:-1])
+        hint = difflib.get_close_matches(loc[-1], valid, n=1)
+        did_you_mean = f"did you mean {'.'.join(loc[:-1] + hint)!r}? " if hint else ""
+        return f"unknown config key {where!r}; {did_you_mean}valid keys here: {', '.join(valid)}"
+    message = first["msg"].removeprefix("Value error, ")
+    return f"invalid config value for {where!r} ({first.get('input')!r}): {message}"
+
+
+def _field_names(section_path: list[str]) -> list[str]:
+    model: type[BaseModel] = Config
+    for part in section_path:
+        annotation = model.model_fields[part].annotation
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            break
+        model = annotation
+    return list(model.model_fields)
+
+
+def _first_line(err: Exception) -> str:
+    return str(err).strip().splitlines()[0]

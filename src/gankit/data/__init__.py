@@ -1,0 +1,17 @@
+"""Data sources (2D mixtures, digits, MNIST sample, image folders, .npy) and the batch iterator."""
+
+from gankit.data.images import load_digits, load_image_folder, load_mnist_sample, load_npy
+from gankit.data.loader import InfiniteBatches
+from gankit.data.mixtures import MIXTURES, Mixture, grid25, ring8
+
+__all__ = [
+    "MIXTURES",
+    "InfiniteBatches",
+    "Mixture",
+    "grid25",
+    "load_digits",
+    "load_image_folder",
+    "load_mnist_sample",
+    "load_npy",
+    "ring8",
+]

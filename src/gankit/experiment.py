@@ -1,0 +1,127 @@
+"""From a Config to the objects a run needs: data, players, game, dynamics, optimizers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+from torch.optim import Optimizer
+
+from gankit import data, losses
+from gankit.config import Config, DataConfig, ModelConfig
+from gankit.dynamics import Alternating, Dynamics, Simultaneous
+from gankit.errors import ConfigError, DataError
+from gankit.game import GANGame
+from gankit.nn import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
+from gankit.optim import make_optimizer
+from gankit.penalties import smoothed_real_target
+
+__all__ = ["Experiment", "RealData", "build_experiment", "build_players", "load_real_data", "resolve_device"]
+
+
+@dataclass
+class RealData:
+    """The training samples and, for 2D mixtures, the mixture they came from."""
+
+    samples: Tensor
+    mixture: data.Mixture | None = None
+
+
+@dataclass
+class Experiment:
+    config: Config
+    device: torch.device
+    real: RealData
+    game: GANGame
+    dynamics: Dynamics
+    optimizers: dict[str, Optimizer]
+    batches: data.InfiniteBatches
+
+
+def resolve_device(name: str) -> torch.device:
+    """`auto` is CUDA when present, else CPU; an unavailable CUDA request is a ConfigError."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise ConfigError(f"unknown device {name!r}; use auto, cpu, cuda or cuda:N") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"device {name!r} asked for but CUDA is not available here; use device: auto or cpu")
+    return device
+
+
+def load_real_data(cfg: DataConfig, seed: int) -> RealData:
+    """Load (or, for mixtures, draw) the real samples the config names."""
+    if cfg.name in data.MIXTURES:
+        mixture = data.MIXTURES[cfg.name]()
+        return RealData(mixture.sample(cfg.n_samples, torch.Generator().manual_seed(seed)), mixture)
+    if cfg.name == "mnist":
+        return RealData(data.load_mnist_sample(cfg.image_size or 28))
+    if cfg.name == "digits":
+        return RealData(data.load_digits(cfg.image_size or 8))
+    if cfg.path is None:
+        raise ConfigError(f"data.name {cfg.name!r} needs data.path (e.g. --set data.path=...)")
+    if cfg.name == "folder":
+        if cfg.image_size is None:
+            raise ConfigError("data.name 'folder' needs data.image_size (28, 32 or 64 for DCGAN)")
+        return RealData(data.load_image_folder(cfg.path, cfg.image_size, cfg.channels))
+    return RealData(data.load_npy(cfg.path))
+
+
+def build_players(cfg: ModelConfig, sample_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
+    """Generator and discriminator for samples of `sample_shape` (without the batch dimension)."""
+    if cfg.arch == "mlp":
+        if len(sample_shape) != 1:
+            raise ConfigError(f"model.arch 'mlp' takes vector data, got samples of shape {sample_shape}; use dcgan")
+        dim = sample_shape[0]
+        return (
+            MLPGenerator(cfg.latent_dim, dim, hidden=cfg.g_width, depth=cfg.depth),
+            MLPDiscriminator(dim, hidden=cfg.d_width, depth=cfg.depth, spectral_norm=cfg.spectral_norm),
+        )
+    if len(sample_shape) != 3 or sample_shape[1] != sample_shape[2] or sample_shape[1] not in (28, 32, 64):
+        raise ConfigError(
+            f"model.arch 'dcgan' takes square images of 28, 32 or 64 pixels, got samples of shape {sample_shape}; "
+            "set data.image_size to 28, 32 or 64 (or use model.arch mlp for vectors)"
+        )
+    channels, size = sample_shape[0], sample_shape[1]
+    return (
+        DCGANGenerator(cfg.latent_dim, channels=channels, image_size=size, width=cfg.g_width),
+        DCGANDiscriminator(channels=channels, image_size=size, width=cfg.d_width, spectral_norm=cfg.spectral_norm),
+    )
+
+
+def build_experiment(cfg: Config) -> Experiment:
+    """Seed everything from `cfg.seed`, load data and assemble the game; nothing is written to disk."""
+    torch.manual_seed(cfg.seed)
+    np.random.seed(cfg.seed)
+    device = resolve_device(cfg.device)
+    real = load_real_data(cfg.data, cfg.seed)
+    if cfg.train.batch_size > len(real.samples):
+        raise DataError(
+            f"train.batch_size {cfg.train.batch_size} exceeds the {len(real.samples)} samples in the data; lower it"
+        )
+    generator, discriminator = build_players(cfg.model, tuple(real.samples.shape[1:]))
+    generator.to(device)
+    discriminator.to(device)
+    loss = losses.get(cfg.loss.name)
+    if cfg.loss.label_smoothing and not loss.supports_label_smoothing:
+        raise ConfigError(f"loss.label_smoothing needs a BCE or least-squares loss, not {loss.name}; set it to 0")
+    game = GANGame(
+        generator, discriminator, loss, cfg.model.latent_dim,
+        gp_weight=cfg.loss.gp_weight, r1_gamma=cfg.loss.r1_gamma, r1_every=cfg.loss.r1_every,
+        clip_value=cfg.loss.clip_value, real_target=smoothed_real_target(cfg.loss.label_smoothing),
+    )
+    betas = (cfg.optim.beta1, cfg.optim.beta2)
+    optimizers = {
+        "generator": make_optimizer(cfg.optim.name, game.parameters("generator"), cfg.optim.lr_g, betas),
+        "discriminator": make_optimizer(cfg.optim.name, game.parameters("discriminator"), cfg.optim.lr_d, betas),
+    }
+    dynamics: Dynamics = (
+        Simultaneous() if cfg.dynamics.name == "simultaneous"
+        else Alternating(steps={"discriminator": cfg.dynamics.d_steps})
+    )
+    batches = data.InfiniteBatches(real.samples, cfg.train.batch_size, seed=cfg.seed, device=device)
+    return Experiment(cfg, device, real, game, dynamics, optimizers, batches)

@@ -1,0 +1,142 @@
+"""Callbacks the run uses: EMA, metrics CSV, sample pictures, checkpoints, progress bar."""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from gankit.dynamics.base import StepResult
+from gankit.errors import GankitError
+from gankit.optim.ema import ExponentialMovingAverage
+from gankit.train.checkpoint import save_checkpoint
+from gankit.train.run_dir import RunDir
+from gankit.train.trainer import Callback, Trainer
+
+__all__ = ["EMACallback", "MetricsCSV", "SampleWriter", "Checkpointer", "ProgressBar", "TrainingDiverged"]
+
+
+class TrainingDiverged(GankitError):
+    """A loss or statistic became NaN or infinite."""
+
+
+class EMACallback(Callback):
+    """Update an exponential moving average of a player's weights after every step."""
+
+    def __init__(self, ema: ExponentialMovingAverage) -> None:
+        self.ema = ema
+
+    def on_step_end(self, trainer: Trainer, result: StepResult) -> None:
+        self.ema.update()
+
+    def state_dict(self) -> dict[str, Any]:
+        return self.ema.state_dict()
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.ema.load_state_dict(state)
+
+
+class MetricsCSV(Callback):
+    """Append the step's statistics to a CSV every `every` steps; stop on NaN/Inf.
+
+    The columns are fixed by the first logged step; a statistic absent at a later
+    step (e.g. lazy R1) leaves its cell empty.
+    """
+
+    def __init__(self, path: Path, every: int) -> None:
+        self.path = path
+        self.every = every
+        self.columns: list[str] | None = None
+        self.last: dict[str, float] = {}
+
+    def on_step_end(self, trainer: Trainer, result: StepResult) -> None:
+        if trainer.step % self.every and trainer.step != trainer.total_steps:
+            return
+        values = {name: float(value) for name, value in result.stats.items()}
+        bad = sorted(name for name, value in values.items() if not math.isfinite(value))
+        if bad:
+            raise TrainingDiverged(
+                f"{', '.join(bad)} became non-finite at step {trainer.step}; "
+                "lower the learning rates (optim.lr_g / optim.lr_d) or add a regularizer (loss.gp_weight, "
+                "loss.r1_gamma, model.spectral_norm); everything written before this step is kept"
+            )
+        self.last = values
+        if self.columns is None:
+            self.columns = ["step", *values]
+            with self.path.open("w", newline="") as handle:
+                csv.writer(handle).writerow(self.columns)
+        with self.path.open("a", newline="") as handle:
+            row = [trainer.step, *(_fmt(values.get(c)) for c in self.columns[1:])]
+            csv.writer(handle).writerow(row)
+
+
+def _fmt(value: float | None) -> str:
+    return "" if value is None else f"{value:.6g}"
+
+
+class SampleWriter(Callback):
+    """Draw samples from a fixed latent batch at the start, every `every` steps, and at the end."""
+
+    def __init__(self, draw: Callable[[], torch.Tensor], save: Callable[[torch.Tensor, Path], None],
+                 run: RunDir, every: int) -> None:
+        self.draw = draw
+        self.save = save
+        self.run = run
+        self.every = every
+
+    def on_train_start(self, trainer: Trainer) -> None:
+        self._write(trainer.step)
+
+    def on_step_end(self, trainer: Trainer, result: StepResult) -> None:
+        if trainer.step % self.every == 0 or trainer.step == trainer.total_steps:
+            self._write(trainer.step)
+
+    def _write(self, step: int) -> None:
+        self.save(self.draw(), self.run.sample_path(step))
+
+
+class Checkpointer(Callback):
+    """Save the trainer's full state every `every` steps and at the end, keeping the newest `keep`."""
+
+    def __init__(self, run: RunDir, every: int, keep: int, meta: dict[str, Any]) -> None:
+        self.run = run
+        self.every = every
+        self.keep = keep
+        self.meta = meta
+
+    def on_step_end(self, trainer: Trainer, result: StepResult) -> None:
+        if trainer.step % self.every == 0 or trainer.step == trainer.total_steps:
+            save_checkpoint({"meta": self.meta, **trainer.state_dict()}, self.run.checkpoint_path(trainer.step))
+            for old in self.run.checkpoints()[: -self.keep]:
+                old.unlink()
+
+
+class ProgressBar(Callback):
+    """A console progress bar with ETA and the latest losses (refreshed every `every` steps)."""
+
+    def __init__(self, every: int, read_stats: Callable[[], dict[str, float]]) -> None:
+        self.every = every
+        self.read_stats = read_stats
+        self.progress = Progress(
+            TextColumn("[bold]train"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), TextColumn("{task.fields[losses]}"),
+        )
+        self.task = None
+
+    def on_train_start(self, trainer: Trainer) -> None:
+        self.progress.start()
+        self.task = self.progress.add_task("train", total=trainer.total_steps, completed=trainer.step, losses="")
+
+    def on_step_end(self, trainer: Trainer, result: StepResult) -> None:
+        if trainer.step % self.every == 0 or trainer.step == trainer.total_steps:
+            stats = self.read_stats()
+            losses = "  ".join(f"{k} {stats[k]:.3f}" for k in ("loss_d", "loss_g") if k in stats)
+            self.progress.update(self.task, completed=trainer.step, losses=losses)
+
+    def on_train_end(self, trainer: Trainer) -> None:
+        self.progress.stop()

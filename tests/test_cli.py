@@ -1,0 +1,132 @@
+"""The command line end to end: a real run on grid25, sampling, and one-line errors with exit status 2."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+
+from gankit.cli import main
+
+
+def gankit_process(*args):
+    """The installed entry point in a fresh interpreter."""
+    return subprocess.run([sys.executable, "-m", "gankit", *args], capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture
+def gankit(capfd):
+    """Run the CLI in this process (fast); returns an object like subprocess.run's."""
+
+    def run(*args):
+        try:
+            main(list(args))
+            code = 0
+        except SystemExit as exit_:
+            code = exit_.code
+        out, err = capfd.readouterr()
+        return subprocess.CompletedProcess(args, code, out, err)
+
+    return run
+
+
+def assert_user_error(result, *fragments):
+    assert result.returncode == 2, result.stderr + result.stdout
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1, result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+def test_train_grid25_then_sample(tmp_path):
+    out = tmp_path / "run"
+    result = gankit_process("train", "grid25", "--steps", "6", "--out", str(out), "--seed", "3", "--no-progress",
+                    "--set", "train.sample_every=3", "--set", "train.checkpoint_every=3", "--set", "train.log_every=2")
+    assert result.returncode == 0, result.stderr
+    assert (out / "config.yaml").read_text().startswith("seed: 3\n")
+    assert [p.name for p in sorted((out / "samples").iterdir())] == [
+        "step_000000.png", "step_000003.png", "step_000006.png"]
+    assert [p.name for p in sorted((out / "checkpoints").iterdir())] == ["step_000003.pt", "step_000006.pt"]
+    assert (out / "metrics.csv").read_text().splitlines()[0].startswith("step,loss_d")
+
+    result = gankit_process("sample", str(out), "-n", "50", "--out", str(tmp_path / "s.npy"))
+    assert result.returncode == 0, result.stderr
+    assert np.load(tmp_path / "s.npy").shape == (50, 2)
+    result = gankit_process("sample", str(out), "-n", "50", "--out", str(tmp_path / "s.png"))
+    assert result.returncode == 0 and Image.open(tmp_path / "s.png").size[0] > 100
+
+
+def test_same_seed_same_numbers(tmp_path, gankit):
+    args = ["train", "ring8", "--steps", "4", "--no-progress", "--set", "train.log_every=1"]
+    gankit(*args, "--out", str(tmp_path / "a"))
+    gankit(*args, "--out", str(tmp_path / "b"))
+    gankit(*args, "--out", str(tmp_path / "c"), "--seed", "1")
+    a, b, c = ((tmp_path / x / "metrics.csv").read_text() for x in "abc")
+    assert a == b
+    assert a != c
+
+
+@pytest.mark.parametrize(
+    "args, fragments",
+    [
+        (["train", "minst"], ["unknown preset 'minst'", "did you mean 'mnist'"]),
+        (["train", "--set", "optim.lr=1"], ["unknown config key 'optim.lr'", "optim.lr_g"]),
+        (["train", "missing.yaml"], ["config file not found: missing.yaml"]),
+        (["train", "--bogus"], ["--bogus"]),
+        (["sample", "nowhere"], ["not a gankit run directory"]),
+        (["train", "--set", "data.name=npy", "--set", "data.path=nope.npy"], ["nope.npy"]),
+    ],
+)
+def test_user_errors_are_one_line_with_exit_2(args, fragments, tmp_path, monkeypatch, gankit):
+    monkeypatch.chdir(tmp_path)
+    assert_user_error(gankit(*args), *fragments)
+    assert not (tmp_path / "runs").exists()
+
+
+def _bad_inputs(tmp_path):
+    (tmp_path / "empty").mkdir()
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "a.png").write_text("this is not a PNG")
+    np.save(tmp_path / "nan.npy", np.array([[0.0, np.nan], [1.0, 2.0]]))
+    np.save(tmp_path / "rank3.npy", np.zeros((4, 2, 2)))
+    return {
+        "empty folder": (["data.name=folder", f"data.path={tmp_path / 'empty'}", "data.image_size=28"], "no image"),
+        "unreadable image": (["data.name=folder", f"data.path={broken}", "data.image_size=28"], "a.png"),
+        "NaN in npy": (["data.name=npy", f"data.path={tmp_path / 'nan.npy'}"], "NaN"),
+        "wrong rank": (["data.name=npy", f"data.path={tmp_path / 'rank3.npy'}"], "(4, 2, 2)"),
+    }
+
+
+@pytest.mark.parametrize("case", ["empty folder", "unreadable image", "NaN in npy", "wrong rank"])
+def test_bad_data_fails_before_anything_is_written(case, tmp_path, gankit):
+    overrides, fragment = _bad_inputs(tmp_path)[case]
+    out = tmp_path / "run"
+    args = ["train", "--out", str(out), "--steps", "1"]
+    for item in overrides:
+        args += ["--set", item]
+    assert_user_error(gankit(*args), fragment)
+    assert not out.exists()
+
+
+def test_existing_run_directory_is_left_alone(tmp_path, gankit):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    assert_user_error(gankit("train", "ring8", "--steps", "1", "--out", str(out)), "not empty")
+    assert [p.name for p in out.iterdir()] == ["notes.txt"]
+    assert (out / "notes.txt").read_text() == "mine"
+
+
+def test_presets_command_prints_a_loadable_config(tmp_path, gankit):
+    listed = gankit("presets")
+    assert listed.stdout.split() == ["digits", "grid25", "mnist", "ring8"]
+    shown = gankit("presets", "ring8")
+    (tmp_path / "mine.yaml").write_text(shown.stdout)
+    result = gankit("train", str(tmp_path / "mine.yaml"), "--steps", "1", "--no-progress", "--out",
+                    str(tmp_path / "r"))
+    assert result.returncode == 0, result.stderr
+    assert "data:\n  name: ring8" in (tmp_path / "r" / "config.yaml").read_text()
