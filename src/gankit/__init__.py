@@ -1,1 +1,29 @@
-"""gankit."""
+"""gankit: generative adversarial networks as games, on PyTorch.
+
+The public API, re-exported from the modules that own it::
+
+    import gankit
+    loss = gankit.losses.get("hinge")
+    game = gankit.GANGame(generator, discriminator, loss, latent_dim=100)
+    gankit.Trainer(game, gankit.Alternating(), optimizers, batches, steps=1000).fit()
+"""
+
+from gankit import data, losses, nn, penalties
+from gankit.config import Config, load_config
+from gankit.dynamics import Alternating, BilinearGame, Dynamics, Simultaneous
+from gankit.errors import CheckpointError, ConfigError, DataError, GankitError
+from gankit.game import Game, GameOutput, GANGame
+from gankit.optim import ExponentialMovingAverage
+from gankit.train.trainer import Callback, Trainer
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "data", "losses", "nn", "penalties",
+    "Config", "load_config",
+    "Alternating", "BilinearGame", "Dynamics", "Simultaneous",
+    "CheckpointError", "ConfigError", "DataError", "GankitError",
+    "Game", "GameOutput", "GANGame",
+    "ExponentialMovingAverage",
+    "Callback", "Trainer",
+]

@@ -1,0 +1,232 @@
+"""Training steps per second of gankit's Trainer vs. a hand-written PyTorch loop (DCGAN, MNIST shape).
+
+Both sides train the `mnist` preset's DCGAN (1x28x28, non-saturating loss, Adam, alternating
+updates with d_steps=1) in one process from the same seed, on the same batches:
+
+1. gankit: `Trainer` driving the experiment's game, dynamics and optimizers, no callbacks;
+2. plain: fresh `DCGANGenerator`/`DCGANDiscriminator`, the loss written inline with F.softplus,
+   mirroring `GANGame.losses` + `Alternating.step` op for op.
+
+First both run a few steps from identical weights and RNG state and the largest parameter
+difference is printed (should be ~0). Then both warm up and are timed in alternating repeats;
+the median steps/s per side, their ratio (target >= 0.95, reported, never fatal), and the
+gankit step's achieved GFLOP/s against a measured float32 matmul peak are printed.
+
+    .venv/bin/python benchmarks/bench_step.py [--steps N] [--device cpu|cuda] [--width 64] [--batch-size 64]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable, Iterator
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.utils.flop_counter import FlopCounterMode
+
+from gankit.config import Config, load_config
+from gankit.experiment import build_experiment
+from gankit.nn import DCGANDiscriminator, DCGANGenerator
+from gankit.train.trainer import Trainer
+
+TARGET_RATIO = 0.95
+
+
+class GankitRunner:
+    """The mnist experiment driven by gankit's Trainer, extended `n` steps at a time."""
+
+    def __init__(self, cfg: Config) -> None:
+        exp = build_experiment(cfg)
+        self.samples = exp.real.samples
+        self.generator = exp.game.generator
+        self.discriminator = exp.game.discriminator
+        self.trainer = Trainer(exp.game, exp.dynamics, exp.optimizers, exp.batches, steps=0)
+
+    def run(self, n: int) -> None:
+        self.trainer.total_steps += n
+        self.trainer.fit()
+
+
+def plain_batches(data: Tensor, batch_size: int, seed: int, device: torch.device) -> Iterator[Tensor]:
+    """Shuffled full batches forever, a fresh permutation per epoch (the order InfiniteBatches yields)."""
+    data = data.to(device)
+    order = torch.Generator().manual_seed(seed)
+    while True:
+        perm = torch.randperm(len(data), generator=order)
+        for start in range(0, len(data) - batch_size + 1, batch_size):
+            yield data[perm[start : start + batch_size].to(device)]
+
+
+class PlainRunner:
+    """The same training written by hand: two modules, two Adams, one loop."""
+
+    def __init__(self, cfg: Config, samples: Tensor, device: torch.device) -> None:
+        torch.manual_seed(cfg.seed)
+        model, optim = cfg.model, cfg.optim
+        size = samples.shape[-1]
+        self.g = DCGANGenerator(model.latent_dim, channels=1, image_size=size, width=model.g_width).to(device)
+        self.d = DCGANDiscriminator(channels=1, image_size=size, width=model.d_width).to(device)
+        betas = (optim.beta1, optim.beta2)
+        self.opt_g = torch.optim.Adam(self.g.parameters(), lr=optim.lr_g, betas=betas)
+        self.opt_d = torch.optim.Adam(self.d.parameters(), lr=optim.lr_d, betas=betas)
+        self.g_params = list(self.g.parameters())
+        self.latent_dim = model.latent_dim
+        self.device = device
+        self.batches = plain_batches(samples, cfg.train.batch_size, cfg.seed, device)
+
+    def step(self) -> None:
+        # D update: G under no_grad, D(fake) then D(real) as separate forwards (BatchNorm sees each alone).
+        real = next(self.batches)
+        z = torch.randn(real.shape[0], self.latent_dim, device=self.device)
+        with torch.no_grad():
+            fake = self.g(z)
+        fake_logits = self.d(fake)
+        real_logits = self.d(real)
+        loss_d = F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
+        self.opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        self.opt_d.step()
+        # G update: Alternating draws a fresh real batch (only its size is used) and a fresh z.
+        real = next(self.batches)
+        z = torch.randn(real.shape[0], self.latent_dim, device=self.device)
+        loss_g = F.softplus(-self.d(self.g(z))).mean()
+        self.opt_g.zero_grad(set_to_none=True)
+        loss_g.backward(inputs=self.g_params)  # G's gradient only, as gankit's autograd.grad does
+        self.opt_g.step()
+
+    def run(self, n: int) -> None:
+        for _ in range(n):
+            self.step()
+
+
+def max_abs_diff(a: nn.Module, b: nn.Module) -> float:
+    return max((x - y).abs().max().item() for x, y in zip(a.parameters(), b.parameters(), strict=True))
+
+
+def check_equivalence(cfg: Config, device: torch.device, steps: int = 3) -> tuple[float, float, float]:
+    """(initial, G after, D after) largest parameter difference of both loops after `steps` steps."""
+    ours = GankitRunner(cfg)
+    plain = PlainRunner(cfg, ours.samples, device)
+    initial = max(max_abs_diff(ours.generator, plain.g), max_abs_diff(ours.discriminator, plain.d))
+    for runner in (ours, plain):
+        torch.manual_seed(cfg.seed + 1)
+        runner.run(steps)
+    return initial, max_abs_diff(ours.generator, plain.g), max_abs_diff(ours.discriminator, plain.d)
+
+
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def steps_per_second(run: Callable[[int], None], steps: int, device: torch.device) -> float:
+    sync(device)
+    start = time.perf_counter()
+    run(steps)
+    sync(device)
+    return steps / (time.perf_counter() - start)
+
+
+def count_flops(run: Callable[[int], None]) -> int:
+    """FLOPs (matmul/conv, forward + backward, both players) of one training step."""
+    with FlopCounterMode(display=False) as counter:
+        run(1)
+    return counter.get_total_flops()
+
+
+def matmul_peak(device: torch.device, repeats: int = 5) -> float:
+    """Best float32 torch.mm FLOP/s on `device` (n = 2048 on CPU, 8192 on CUDA; 2n³ FLOPs per product)."""
+    n = 8192 if device.type == "cuda" else 2048
+    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
+    out = torch.empty(n, n, device=device)
+    torch.mm(a, b, out=out)
+    best = float("inf")
+    for _ in range(repeats):
+        sync(device)
+        start = time.perf_counter()
+        torch.mm(a, b, out=out)
+        sync(device)
+        best = min(best, time.perf_counter() - start)
+    return 2 * n**3 / best
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.processor() or "unknown"
+
+
+def print_header(args: argparse.Namespace, device: torch.device) -> None:
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    gpu = f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else ""
+    print(f"torch {torch.__version__} | device {device}{gpu} | torch threads {torch.get_num_threads()}")
+    print(f"machine: {platform.machine()} {platform.processor() or ''} | {cpu_model()} | nproc {cores}")
+    print(
+        f"DCGAN mnist preset, 1x28x28, width {args.width}, batch {args.batch_size}; "
+        f"{args.repeats} x {args.steps} timed steps per side after {args.warmup} warm-up steps"
+    )
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, help="timed steps per repeat (default 5 on CPU, 200 on CUDA)")
+    parser.add_argument("--repeats", type=int, default=5, help="alternating timed repeats per side (default 5)")
+    parser.add_argument("--warmup", type=int, help="untimed steps per side first (default 3 on CPU, 20 on CUDA)")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--width", type=int, default=64, help="g_width = d_width (default 64)")
+    parser.add_argument("--batch-size", type=int, default=64)
+    args = parser.parse_args()
+    on_cuda = torch.device(args.device).type == "cuda"
+    args.steps = args.steps or (200 if on_cuda else 5)
+    args.warmup = args.warmup if args.warmup is not None else (20 if on_cuda else 3)
+    return args
+
+
+def main() -> None:
+    args = parse_args()
+    overrides = [f"device={args.device}", f"model.g_width={args.width}", f"model.d_width={args.width}"]
+    cfg = load_config("mnist", [*overrides, f"train.batch_size={args.batch_size}"])
+    device = torch.device(args.device)
+    print_header(args, device)
+
+    initial, g_diff, d_diff = check_equivalence(cfg, device)
+    # Not bit-exact: softplus(-x) and gankit's BCE-with-logits round differently and Adam amplifies it.
+    verdict = "OK" if max(g_diff, d_diff) < 1e-5 else "MISMATCH"
+    print(f"equivalence (3 steps, same init + RNG): init diff {initial:.1e}, "
+          f"max |dG| {g_diff:.2e}, max |dD| {d_diff:.2e} -> {verdict}")
+
+    ours = GankitRunner(cfg)
+    plain = PlainRunner(cfg, ours.samples, device)
+    sides: dict[str, Callable[[int], None]] = {"gankit": ours.run, "plain": plain.run}
+    for run in sides.values():
+        run(args.warmup)
+    flops = {name: count_flops(run) for name, run in sides.items()}
+    rates: dict[str, list[float]] = {name: [] for name in sides}
+    for _ in range(args.repeats):
+        for name, run in sides.items():
+            rates[name].append(steps_per_second(run, args.steps, device))
+    median = {name: statistics.median(r) for name, r in rates.items()}
+
+    for name in sides:
+        spread = ", ".join(f"{r:.2f}" for r in rates[name])
+        print(f"{name:>6}: {median[name]:8.2f} steps/s (median; repeats {spread})")
+    ratio = median["gankit"] / median["plain"]
+    verdict = "PASS" if ratio >= TARGET_RATIO else "BELOW TARGET"
+    print(f"ratio gankit/plain: {ratio:.3f} (target >= {TARGET_RATIO}) {verdict}")
+
+    achieved = flops["gankit"] * median["gankit"]
+    peak = matmul_peak(device)
+    print(f"FLOPs per step: gankit {flops['gankit'] / 1e9:.3f} G, plain {flops['plain'] / 1e9:.3f} G")
+    print(f"gankit achieved {achieved / 1e9:.1f} GFLOP/s; float32 mm peak {peak / 1e9:.1f} GFLOP/s "
+          f"-> {achieved / peak:.1%} of peak")
+
+
+if __name__ == "__main__":
+    main()
