@@ -1,5 +1,8 @@
 """Atomic writes, checkpoint save/load and the run directory rules."""
 
+import os
+import stat
+
 import pytest
 import torch
 
@@ -21,6 +24,13 @@ def test_failed_write_keeps_the_previous_file_and_leaves_no_temporary(tmp_path):
         atomic_write(path, explode)
     assert path.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["config.yaml"]
+
+
+def test_new_files_get_the_usual_permissions(tmp_path):
+    atomic_write_text(tmp_path / "a.txt", "x")
+    (tmp_path / "b.txt").write_text("x")
+    mode = stat.S_IMODE(os.stat(tmp_path / "a.txt").st_mode)
+    assert mode == stat.S_IMODE(os.stat(tmp_path / "b.txt").st_mode)
 
 
 def test_checkpoint_roundtrip(tmp_path):

@@ -23,6 +23,7 @@ def atomic_write(path: str | Path, write: Callable[[IO[bytes]], None]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, _new_file_mode())  # mkstemp makes 0600 files; give the usual permissions
         with os.fdopen(fd, "wb") as handle:
             write(handle)
             handle.flush()
@@ -41,3 +42,10 @@ def atomic_write_text(path: str | Path, text: str) -> None:
 def atomic_torch_save(obj: object, path: str | Path) -> None:
     """torch.save atomically; load it back with torch.load(weights_only=True)."""
     atomic_write(path, lambda handle: torch.save(obj, handle))
+
+
+def _new_file_mode() -> int:
+    """The mode open() would give a new file under the current umask."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
