@@ -47,6 +47,7 @@ def test_yaml_roundtrip_is_exact(tmp_path):
         (["trian.steps=3"], "unknown config key 'trian'; did you mean 'train'"),
         (["loss.gp_wieght=10"], "did you mean 'loss.gp_weight'"),
         (["seeed=3"], "did you mean 'seed'"),
+        (["dynamics.trust_region.raduis=1"], "did you mean 'dynamics.trust_region.radius'"),
     ],
 )
 def test_unknown_keys_suggest_the_nearest_valid_one(overrides, expected):
@@ -62,11 +63,20 @@ def test_unknown_keys_suggest_the_nearest_valid_one(overrides, expected):
         ("data.name=cifar", "data.name"),
         ("loss.label_smoothing=1.5", "loss.label_smoothing"),
         ("data.channels=2", "data.channels"),
+        ("dynamics.name=extragradint", "dynamics.name"),
+        ("dynamics.unroll_steps=0", "dynamics.unroll_steps"),
+        ("dynamics.trust_region.radius=0", "dynamics.trust_region.radius"),
+        ("dynamics.unroll_lr=-0.1", "dynamics.unroll_lr"),
     ],
 )
 def test_invalid_values_name_the_key(override, where):
     with pytest.raises(ConfigError, match=f"invalid config value for '{where}'"):
         load_config("mnist", [override])
+
+
+def test_trust_region_radius_must_lie_between_its_bounds():
+    with pytest.raises(ConfigError, match="need min_radius <= radius <= max_radius"):
+        load_config("mnist", ["dynamics.trust_region.radius=20"])
 
 
 def test_unknown_loss_name_lists_valid_losses():

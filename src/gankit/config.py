@@ -9,10 +9,10 @@ from __future__ import annotations
 import difflib
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from gankit import losses
 from gankit.errors import ConfigError
@@ -72,11 +72,29 @@ class OptimConfig(_Section):
     beta2: float = Field(0.999, ge=0, lt=1)
 
 
-class DynamicsConfig(_Section):
-    """How the players move: all at once, or in turns with d_steps discriminator updates."""
+class TrustRegionConfig(_Section):
+    """Limit each generator update to a radius adapted by the predicted/actual improvement ratio."""
 
-    name: Literal["simultaneous", "alternating"] = "alternating"
-    d_steps: int = Field(1, gt=0)
+    radius: float = Field(0.1, gt=0)  # initial radius
+    measure: Literal["parameters", "outputs"] = "parameters"  # ‖Δθ‖, or RMS change of G on a probe batch
+    min_radius: float = Field(1e-4, gt=0)
+    max_radius: float = Field(10.0, gt=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TrustRegionConfig:
+        if not self.min_radius <= self.radius <= self.max_radius:
+            raise ValueError("need min_radius <= radius <= max_radius")
+        return self
+
+
+class DynamicsConfig(_Section):
+    """How the players move (see docs/dynamics.md for when to pick which)."""
+
+    name: Literal["simultaneous", "alternating", "extragradient", "optimistic", "unrolled"] = "alternating"
+    d_steps: int = Field(1, gt=0)  # alternating: discriminator updates per generator update
+    unroll_steps: int = Field(5, gt=0)  # unrolled: K discriminator steps the generator looks through
+    unroll_lr: float | None = Field(None, gt=0)  # unrolled: SGD step of the unroll (default optim.lr_d)
+    trust_region: TrustRegionConfig | None = None  # on the generator's updates
 
 
 class TrainConfig(_Section):
@@ -197,9 +215,10 @@ def _field_names(section_path: list[str]) -> list[str]:
     model: type[BaseModel] = Config
     for part in section_path:
         annotation = model.model_fields[part].annotation
-        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+        sections = [a for a in (annotation, *get_args(annotation)) if isinstance(a, type) and issubclass(a, BaseModel)]
+        if not sections:
             break
-        model = annotation
+        model = sections[0]
     return list(model.model_fields)
 
 
