@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from gankit.dynamics import Alternating, BilinearGame, Simultaneous, bilinear_spectral_radius
+from gankit.dynamics import Alternating, BilinearGame, Simultaneous, bilinear_spectral_radius, bilinear_step_matrix
 
 
 def _sgd(game, lr):
@@ -27,6 +27,7 @@ def _one_step_matrix(dynamics, lr):
 def test_simultaneous_one_step_map_and_spectral_radius(lr):
     matrix = _one_step_matrix(Simultaneous(), lr)
     np.testing.assert_allclose(matrix, [[1, -lr], [lr, 1]], rtol=1e-12)
+    np.testing.assert_allclose(bilinear_step_matrix("simultaneous", lr), [[1, -lr], [lr, 1]], rtol=1e-12)
     radius = max(abs(np.linalg.eigvals(matrix)))
     assert radius == pytest.approx(bilinear_spectral_radius("simultaneous", lr), rel=1e-12)
 
@@ -36,6 +37,7 @@ def test_alternating_one_step_map_has_unit_eigenvalues(lr):
     matrix = _one_step_matrix(Alternating(), lr)
     # x' = x - lr*y, then y' = y + lr*x' (y sees the new x).
     np.testing.assert_allclose(matrix, [[1, -lr], [lr, 1 - lr**2]], rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(bilinear_step_matrix("alternating", lr), [[1, -lr], [lr, 1 - lr**2]], rtol=1e-12)
     eigenvalues = np.linalg.eigvals(matrix)
     np.testing.assert_allclose(abs(eigenvalues), bilinear_spectral_radius("alternating", lr), rtol=1e-12)
 
@@ -101,5 +103,27 @@ def test_step_result_reports_gradient_norms():
 
 
 def test_no_closed_form_for_unknown_dynamics():
-    with pytest.raises(ValueError):
-        bilinear_spectral_radius("unrolled", 0.1)
+    with pytest.raises(ValueError, match="no closed form for 'lookahead'"):
+        bilinear_spectral_radius("lookahead", 0.1)
+    with pytest.raises(ValueError, match="no closed form for 'lookahead'"):
+        bilinear_step_matrix("lookahead", 0.1)
+
+
+@pytest.mark.parametrize("dynamics", ["simultaneous", "alternating", "extragradient", "optimistic", "unrolled"])
+@pytest.mark.parametrize("lr", [0.0, -0.1])
+def test_closed_forms_refuse_non_positive_step_sizes(dynamics, lr):
+    with pytest.raises(ValueError, match="lr must be > 0"):
+        bilinear_spectral_radius(dynamics, lr)
+    with pytest.raises(ValueError, match="lr must be > 0"):
+        bilinear_step_matrix(dynamics, lr)
+
+
+def test_unrolled_closed_forms_refuse_zero_unroll_steps():
+    with pytest.raises(ValueError, match="unroll_steps must be >= 1"):
+        bilinear_spectral_radius("unrolled", 0.1, unroll_steps=0)
+
+
+@pytest.mark.parametrize("lr", [0.05, 0.3, 0.7, 1.2])
+def test_simultaneous_diverges_and_extragradient_converges_below_one(lr):
+    assert bilinear_spectral_radius("simultaneous", lr) > 1
+    assert (bilinear_spectral_radius("extragradient", lr) < 1) == (lr < 1)

@@ -10,10 +10,12 @@ The public API, re-exported from the modules that own it::
 
 from gankit import data, losses, nn, penalties
 from gankit.config import Config, load_config
-from gankit.dynamics import Alternating, BilinearGame, Dynamics, Simultaneous
+from gankit.dynamics import (
+    Alternating, BilinearGame, Dynamics, Extragradient, Optimistic, Simultaneous, Unrolled,
+)
 from gankit.errors import CheckpointError, ConfigError, DataError, GankitError
 from gankit.game import Game, GameOutput, GANGame
-from gankit.optim import ExponentialMovingAverage
+from gankit.optim import ExponentialMovingAverage, ExtraAdam, Extrapolation, TrustRegion
 from gankit.train.trainer import Callback, Trainer
 
 __version__ = "0.1.0"
@@ -21,9 +23,9 @@ __version__ = "0.1.0"
 __all__ = [
     "data", "losses", "nn", "penalties",
     "Config", "load_config",
-    "Alternating", "BilinearGame", "Dynamics", "Simultaneous",
+    "Alternating", "BilinearGame", "Dynamics", "Extragradient", "Optimistic", "Simultaneous", "Unrolled",
     "CheckpointError", "ConfigError", "DataError", "GankitError",
     "Game", "GameOutput", "GANGame",
-    "ExponentialMovingAverage",
+    "ExponentialMovingAverage", "ExtraAdam", "Extrapolation", "TrustRegion",
     "Callback", "Trainer",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -10,15 +11,18 @@ from torch import Tensor, nn
 from torch.optim import Optimizer
 
 from gankit import data, losses
-from gankit.config import Config, DataConfig, ModelConfig
-from gankit.dynamics import Alternating, Dynamics, Simultaneous
+from gankit.config import Config, DataConfig, DynamicsConfig, ModelConfig
+from gankit.dynamics import Alternating, Dynamics, Extragradient, Optimistic, Simultaneous, Unrolled
 from gankit.errors import ConfigError, DataError
 from gankit.game import GANGame
 from gankit.nn import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
-from gankit.optim import make_optimizer
+from gankit.optim import Extrapolation, TrustRegion, make_optimizer
 from gankit.penalties import smoothed_real_target
 
-__all__ = ["Experiment", "RealData", "build_experiment", "build_players", "load_real_data", "resolve_device"]
+__all__ = [
+    "Experiment", "RealData", "build_dynamics", "build_experiment", "build_optimizers", "build_players",
+    "eval_forward", "load_real_data", "resolve_device",
+]
 
 
 @dataclass
@@ -93,6 +97,62 @@ def build_players(cfg: ModelConfig, sample_shape: tuple[int, ...]) -> tuple[nn.M
     )
 
 
+def build_dynamics(cfg: DynamicsConfig) -> Dynamics:
+    """The update rule the config names; options of another rule are refused rather than ignored."""
+    defaults = DynamicsConfig()
+    owners = {"d_steps": "alternating", "unroll_steps": "unrolled", "unroll_lr": "unrolled"}
+    for key, owner in owners.items():
+        if cfg.name != owner and getattr(cfg, key) != getattr(defaults, key):
+            raise ConfigError(f"dynamics.{key} applies to dynamics.name {owner!r} only, not {cfg.name!r}; remove it")
+    if cfg.name == "simultaneous":
+        return Simultaneous()
+    if cfg.name == "alternating":
+        return Alternating(steps={"discriminator": cfg.d_steps})
+    if cfg.name == "extragradient":
+        return Extragradient()
+    if cfg.name == "optimistic":
+        return Optimistic()
+    return Unrolled(unroll_steps=cfg.unroll_steps, leader="generator", follower="discriminator",
+                    unroll_lr=cfg.unroll_lr)
+
+
+def build_optimizers(cfg: Config, game: GANGame, device: torch.device) -> dict[str, Optimizer]:
+    """One optimizer per player (TTUR: own learning rates), wrapped as the dynamics and trust region need."""
+    betas = (cfg.optim.beta1, cfg.optim.beta2)
+    optimizers: dict[str, Optimizer] = {
+        "generator": make_optimizer(cfg.optim.name, game.parameters("generator"), cfg.optim.lr_g, betas),
+        "discriminator": make_optimizer(cfg.optim.name, game.parameters("discriminator"), cfg.optim.lr_d, betas),
+    }
+    if cfg.dynamics.name == "extragradient":
+        optimizers = {player: Extrapolation(opt) for player, opt in optimizers.items()}
+    region = cfg.dynamics.trust_region
+    if region is not None:
+        probe = None
+        if region.measure == "outputs":
+            z = torch.randn(256, cfg.model.latent_dim, generator=torch.Generator().manual_seed(cfg.seed + 2))
+            probe = _probe(game.generator, z.to(device))
+        optimizers["generator"] = TrustRegion(
+            optimizers["generator"], radius=region.radius, measure=region.measure, probe=probe,
+            min_radius=region.min_radius, max_radius=region.max_radius,
+        )
+    return optimizers
+
+
+def _probe(generator: nn.Module, z: Tensor) -> Callable[[], Tensor]:
+    """The generator's outputs on a fixed latent batch."""
+    return lambda: eval_forward(generator, z)
+
+
+def eval_forward(module: nn.Module, inputs: Tensor) -> Tensor:
+    """`module(inputs)` in eval mode without gradients (BatchNorm statistics untouched), mode restored."""
+    was_training = module.training
+    module.eval()
+    with torch.no_grad():
+        out = module(inputs)
+    module.train(was_training)
+    return out
+
+
 def build_experiment(cfg: Config) -> Experiment:
     """Seed everything from `cfg.seed`, load data and assemble the game; nothing is written to disk."""
     torch.manual_seed(cfg.seed)
@@ -114,14 +174,7 @@ def build_experiment(cfg: Config) -> Experiment:
         gp_weight=cfg.loss.gp_weight, r1_gamma=cfg.loss.r1_gamma, r1_every=cfg.loss.r1_every,
         clip_value=cfg.loss.clip_value, real_target=smoothed_real_target(cfg.loss.label_smoothing),
     )
-    betas = (cfg.optim.beta1, cfg.optim.beta2)
-    optimizers = {
-        "generator": make_optimizer(cfg.optim.name, game.parameters("generator"), cfg.optim.lr_g, betas),
-        "discriminator": make_optimizer(cfg.optim.name, game.parameters("discriminator"), cfg.optim.lr_d, betas),
-    }
-    dynamics: Dynamics = (
-        Simultaneous() if cfg.dynamics.name == "simultaneous"
-        else Alternating(steps={"discriminator": cfg.dynamics.d_steps})
-    )
+    dynamics = build_dynamics(cfg.dynamics)
+    optimizers = build_optimizers(cfg, game, device)
     batches = data.InfiniteBatches(real.samples, cfg.train.batch_size, seed=cfg.seed, device=device)
     return Experiment(cfg, device, real, game, dynamics, optimizers, batches)

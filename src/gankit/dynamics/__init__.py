@@ -2,7 +2,13 @@
 
 from gankit.dynamics.alternating import Alternating
 from gankit.dynamics.base import Dynamics, StepResult
+from gankit.dynamics.extragradient import Extragradient
+from gankit.dynamics.optimistic import Optimistic
 from gankit.dynamics.simultaneous import Simultaneous
-from gankit.dynamics.toy import BilinearGame, bilinear_spectral_radius
+from gankit.dynamics.toy import BilinearGame, bilinear_spectral_radius, bilinear_step_matrix
+from gankit.dynamics.unrolled import Unrolled, swapped_parameters
 
-__all__ = ["Alternating", "Dynamics", "Simultaneous", "StepResult", "BilinearGame", "bilinear_spectral_radius"]
+__all__ = [
+    "Alternating", "Dynamics", "Extragradient", "Optimistic", "Simultaneous", "StepResult", "Unrolled",
+    "BilinearGame", "bilinear_spectral_radius", "bilinear_step_matrix", "swapped_parameters",
+]

@@ -31,7 +31,7 @@ class Alternating(Dynamics):
         result = StepResult()
         for player in game.players:
             for _ in range(self.steps.get(player, 1)):
-                output = game.losses(next_batch(), players=[player], step=step)
+                output = self.evaluate(game, next_batch(), players=[player], step=step)
                 norms = self.compute_gradients(game, output, [player])
                 self.apply_updates(game, optimizers, [player])
                 self.record(result, output, norms)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -22,6 +23,33 @@ class StepResult:
     """Detached statistics of one training step: losses, D outputs, gradient norms per player."""
 
     stats: dict[str, Tensor] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Replay:
+    """One loss evaluation to repeat: its batch, its step and the RNG states its random draws started from."""
+
+    batch: object
+    step: int
+    cpu_rng: Tensor
+    cuda_rng: tuple[Tensor, ...]
+
+    @classmethod
+    def capture(cls, batch: object, step: int) -> _Replay:
+        cuda = tuple(torch.cuda.get_rng_state_all()) if torch.cuda.is_initialized() else ()
+        return cls(batch, step, torch.get_rng_state(), cuda)
+
+    def closure(self, game: Game, player: str) -> Callable[[], Tensor]:
+        """`player`'s loss (detached) at the current parameters; the global RNG streams are left untouched."""
+
+        def closure() -> Tensor:
+            with torch.random.fork_rng(devices=list(range(len(self.cuda_rng))), device_type="cuda"):
+                torch.set_rng_state(self.cpu_rng)
+                if self.cuda_rng:
+                    torch.cuda.set_rng_state_all(self.cuda_rng)
+                return game.losses(self.batch, players=[player], step=self.step).losses[player].detach()
+
+        return closure
 
 
 class Dynamics(ABC):
@@ -53,12 +81,50 @@ class Dynamics(ABC):
             norms[player] = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in present]))
         return norms
 
-    @staticmethod
-    def apply_updates(game: Game, optimizers: Mapping[str, Optimizer], players: Collection[str]) -> None:
-        """Step each player's optimizer, then enforce its constraint."""
+    def state_dict(self) -> dict[str, Any]:
+        """State a checkpoint must hold to continue exactly (tensors and plain values); none by default."""
+        return {}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore what :meth:`state_dict` returned."""
+
+    def evaluate(self, game: Game, batch: object, *, players: Collection[str], step: int) -> GameOutput:
+        """`game.losses(batch, players=players, step=step)`, remembered for :meth:`apply_updates`.
+
+        The batch, step and RNG state are kept so an optimizer that needs a closure (a trust region)
+        can re-evaluate its player's loss on the same batch with the same random draws.
+        """
+        replay = _Replay.capture(batch, step)
+        self._replays.update(dict.fromkeys(players, replay))
+        return game.losses(batch, players=players, step=step)
+
+    def apply_updates(self, game: Game, optimizers: Mapping[str, Optimizer], players: Collection[str]) -> None:
+        """Step each player's optimizer, then enforce its constraint.
+
+        Plain optimizers are called as `step()`. One with `needs_closure = True` gets `step(closure)`,
+        where `closure()` repeats the player's last :meth:`evaluate` at its current parameters.
+        """
         for player in players:
-            optimizers[player].step()
+            optimizer = optimizers[player]
+            replay = self._replays.pop(player, None)
+            if getattr(optimizer, "needs_closure", False):
+                if replay is None:
+                    raise RuntimeError(
+                        f"the optimizer of player {player!r} ({type(optimizer).__name__}) needs a closure, but "
+                        f"its loss was not evaluated through the dynamics: call self.evaluate(game, batch, "
+                        f"players=..., step=...) instead of game.losses(...) before apply_updates"
+                    )
+                optimizer.step(replay.closure(game, player))
+            else:
+                optimizer.step()
             game.project(player)
+
+    @property
+    def _replays(self) -> dict[str, _Replay]:
+        # Per player, the last evaluation not yet used by an update (kept in the instance dict so
+        # subclasses need not call a base __init__).
+        replays: dict[str, _Replay] = self.__dict__.setdefault("_pending_replays", {})
+        return replays
 
     @staticmethod
     def record(result: StepResult, output: GameOutput, grad_norms: Mapping[str, Tensor]) -> None:

@@ -23,7 +23,7 @@ class Simultaneous(Dynamics):
         self, game: Game, optimizers: Mapping[str, Optimizer], next_batch: BatchSource, step: int
     ) -> StepResult:
         players = list(game.players)
-        output = game.losses(next_batch(), players=players, step=step)
+        output = self.evaluate(game, next_batch(), players=players, step=step)
         norms = self.compute_gradients(game, output, players)
         self.apply_updates(game, optimizers, players)
         result = StepResult()

@@ -1,6 +1,8 @@
-"""Optimizer helpers: per-player optimizers and weight averaging."""
+"""Optimizer helpers: per-player optimizers, extrapolation, trust regions and weight averaging."""
 
 from gankit.optim.ema import ExponentialMovingAverage
+from gankit.optim.extrapolation import ExtraAdam, Extrapolation, ExtraSGD
 from gankit.optim.factory import make_optimizer
+from gankit.optim.trust_region import TrustRegion
 
-__all__ = ["ExponentialMovingAverage", "make_optimizer"]
+__all__ = ["ExponentialMovingAverage", "ExtraAdam", "ExtraSGD", "Extrapolation", "TrustRegion", "make_optimizer"]

@@ -13,7 +13,7 @@ from gankit.atomic import atomic_write, atomic_write_text
 from gankit.config import Config, config_to_yaml, load_config
 from gankit.data import MIXTURES
 from gankit.errors import ConfigError
-from gankit.experiment import Experiment, build_experiment, build_players, resolve_device
+from gankit.experiment import Experiment, build_experiment, build_players, eval_forward, resolve_device
 from gankit.optim import ExponentialMovingAverage
 from gankit.train.callbacks import Checkpointer, EMACallback, MetricsCSV, ProgressBar, SampleWriter
 from gankit.train.checkpoint import load_checkpoint
@@ -57,19 +57,7 @@ def _fixed_sampler(exp: Experiment, generator: nn.Module) -> Callable[[], Tensor
     z = torch.randn(n, exp.config.model.latent_dim, generator=torch.Generator().manual_seed(exp.config.seed + 1))
     z = z.to(exp.device)
 
-    def draw() -> Tensor:
-        return _eval_forward(generator, z)
-
-    return draw
-
-
-def _eval_forward(generator: nn.Module, z: Tensor) -> Tensor:
-    was_training = generator.training
-    generator.eval()
-    with torch.no_grad():
-        out = generator(z)
-    generator.train(was_training)
-    return out
+    return lambda: eval_forward(generator, z)
 
 
 def _sample_saver(exp: Experiment) -> Callable[[Tensor, Path], None]:
@@ -97,7 +85,7 @@ def sample_from_run(run_dir: str | Path, n: int, out: str | Path, seed: int = 0)
         raise ConfigError(f"--out {out} must end in .png (a grid) or .npy (an array)")
     generator, config, _ = load_generator(run_dir)
     z = torch.randn(n, config.model.latent_dim, generator=torch.Generator().manual_seed(seed))
-    samples = _eval_forward(generator, z)
+    samples = eval_forward(generator, z)
     if out.suffix == ".npy":
         atomic_write(out, lambda handle: np.save(handle, samples.numpy()))
     elif samples.dim() == 2:

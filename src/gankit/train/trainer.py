@@ -85,6 +85,7 @@ class Trainer:
             "players": {name: module.state_dict() for name, module in self.game.players.items()},
             "optimizers": {name: opt.state_dict() for name, opt in self.optimizers.items()},
             "data": self.batches.state_dict() if hasattr(self.batches, "state_dict") else None,
+            "dynamics": self.dynamics.state_dict(),
             "rng": _rng_state(),
             "callbacks": {type(cb).__name__: cb.state_dict() for cb in self.callbacks},
         }
@@ -98,6 +99,7 @@ class Trainer:
             opt.load_state_dict(state["optimizers"][name])
         if state["data"] is not None:
             self.batches.load_state_dict(state["data"])
+        self.dynamics.load_state_dict(state["dynamics"])
         _set_rng_state(state["rng"])
         for cb in self.callbacks:
             saved = state["callbacks"].get(type(cb).__name__)
