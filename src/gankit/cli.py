@@ -69,6 +69,25 @@ def presets(
         typer.echo(config_to_yaml(load_config(name)), nl=False)
 
 
+@app.command()
+def dynamics(
+    analysis: Annotated[str, typer.Argument(help="bilinear | dirac | landscape | ratio")],
+    lr: Annotated[Optional[float], typer.Option(help="step size (default: the analysis' own)")] = None,
+    steps: Annotated[Optional[int], typer.Option(help="steps, or for landscape the number of offsets")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="output directory (default: runs/dynamics-ANALYSIS)")] = None,
+) -> None:
+    """Toy analyses of training dynamics: write figures and tables (CSV + Markdown), print the tables."""
+    from gankit.theory import run_analysis
+
+    out = out or Path("runs") / f"dynamics-{analysis}"
+    report = run_analysis(analysis, out, lr=lr, steps=steps)
+    for stem, table in report.tables.items():
+        typer.echo(f"{stem}\n{table.to_markdown()}")
+    written = ", ".join(p.name for p in report.files)
+    console.print(escape(f"{analysis} ({report.settings}): wrote {written} to {out}"), highlight=False,
+                  soft_wrap=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app, turning user mistakes into one line on stderr and exit status 2."""
     try:
