@@ -7,38 +7,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-
-from gankit.cli import main
+from cli_helpers import assert_user_error
 
 
 def gankit_process(*args):
     """The installed entry point in a fresh interpreter."""
     return subprocess.run([sys.executable, "-m", "gankit", *args], capture_output=True, text=True, timeout=300)
-
-
-@pytest.fixture
-def gankit(capfd):
-    """Run the CLI in this process (fast); returns an object like subprocess.run's."""
-
-    def run(*args):
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as exit_:
-            code = exit_.code
-        out, err = capfd.readouterr()
-        return subprocess.CompletedProcess(args, code, out, err)
-
-    return run
-
-
-def assert_user_error(result, *fragments):
-    assert result.returncode == 2, result.stderr + result.stdout
-    assert "Traceback" not in result.stderr + result.stdout
-    lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert len(lines) == 1, result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
 
 
 def test_train_grid25_then_sample(tmp_path):

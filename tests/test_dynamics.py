@@ -7,25 +7,12 @@ import pytest
 import torch
 
 from gankit.dynamics import Alternating, BilinearGame, Simultaneous, bilinear_spectral_radius, bilinear_step_matrix
-
-
-def _sgd(game, lr):
-    return {p: torch.optim.SGD(game.parameters(p), lr=lr) for p in game.players}
-
-
-def _one_step_matrix(dynamics, lr):
-    """The linear map (x, y) -> (x', y') of one step, read off by running the real classes on unit vectors."""
-    columns = []
-    for start in ([1.0, 0.0], [0.0, 1.0]):
-        game = BilinearGame(torch.tensor([start[0]]), torch.tensor([start[1]]))
-        dynamics.step(game, _sgd(game, lr), lambda: None, step=0)
-        columns.append([game.x.value.item(), game.y.value.item()])
-    return np.array(columns).T
+from bilinear_helpers import one_step_matrix, sgd
 
 
 @pytest.mark.parametrize("lr", [0.05, 0.3, 1.0])
 def test_simultaneous_one_step_map_and_spectral_radius(lr):
-    matrix = _one_step_matrix(Simultaneous(), lr)
+    matrix = one_step_matrix(Simultaneous(), lr)
     np.testing.assert_allclose(matrix, [[1, -lr], [lr, 1]], rtol=1e-12)
     np.testing.assert_allclose(bilinear_step_matrix("simultaneous", lr), [[1, -lr], [lr, 1]], rtol=1e-12)
     radius = max(abs(np.linalg.eigvals(matrix)))
@@ -34,7 +21,7 @@ def test_simultaneous_one_step_map_and_spectral_radius(lr):
 
 @pytest.mark.parametrize("lr", [0.05, 0.3, 1.5])
 def test_alternating_one_step_map_has_unit_eigenvalues(lr):
-    matrix = _one_step_matrix(Alternating(), lr)
+    matrix = one_step_matrix(Alternating(), lr)
     # x' = x - lr*y, then y' = y + lr*x' (y sees the new x).
     np.testing.assert_allclose(matrix, [[1, -lr], [lr, 1 - lr**2]], rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(bilinear_step_matrix("alternating", lr), [[1, -lr], [lr, 1 - lr**2]], rtol=1e-12)
@@ -45,7 +32,7 @@ def test_alternating_one_step_map_has_unit_eigenvalues(lr):
 @pytest.mark.parametrize("lr", [0.1, 0.5])
 def test_simultaneous_distance_grows_at_the_closed_form_rate(lr):
     game = BilinearGame(torch.tensor([0.6]), torch.tensor([-0.8]))
-    dynamics, optimizers = Simultaneous(), _sgd(game, lr)
+    dynamics, optimizers = Simultaneous(), sgd(game, lr)
     steps = 200
     for t in range(steps):
         dynamics.step(game, optimizers, lambda: None, step=t)
@@ -57,7 +44,7 @@ def test_simultaneous_distance_grows_at_the_closed_form_rate(lr):
 def test_alternating_cycles_without_growing():
     lr = 0.5
     game = BilinearGame(torch.tensor([1.0]), torch.tensor([0.0]))
-    dynamics, optimizers = Alternating(), _sgd(game, lr)
+    dynamics, optimizers = Alternating(), sgd(game, lr)
     distances = []
     for t in range(2000):
         dynamics.step(game, optimizers, lambda: None, step=t)
@@ -76,7 +63,7 @@ def test_alternating_gives_each_player_its_number_of_steps_and_a_fresh_batch():
 
     game = Recorder(torch.tensor([1.0]), torch.tensor([1.0]))
     counter = iter(range(100))
-    Alternating(steps={"x": 3}).step(game, _sgd(game, 0.1), lambda: next(counter), step=0)
+    Alternating(steps={"x": 3}).step(game, sgd(game, 0.1), lambda: next(counter), step=0)
     assert calls == [(("x",), 0), (("x",), 1), (("x",), 2), (("y",), 3)]
 
 
@@ -95,7 +82,7 @@ def test_vector_bilinear_game_uses_the_matrix():
 
 def test_step_result_reports_gradient_norms():
     game = BilinearGame(torch.tensor([3.0]), torch.tensor([4.0]))
-    result = Simultaneous().step(game, _sgd(game, 0.1), lambda: None, step=0)
+    result = Simultaneous().step(game, sgd(game, 0.1), lambda: None, step=0)
     # ∂(xy)/∂x = y = 4 ; ∂(-xy)/∂y = -x = -3
     assert result.stats["grad_norm_x"].item() == pytest.approx(4.0)
     assert result.stats["grad_norm_y"].item() == pytest.approx(3.0)

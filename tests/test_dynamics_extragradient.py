@@ -10,28 +10,15 @@ from gankit import losses
 from gankit.dynamics import BilinearGame, Extragradient, bilinear_spectral_radius, bilinear_step_matrix
 from gankit.game import GANGame
 from gankit.nn import MLPDiscriminator, MLPGenerator
-from gankit.optim import ExtraAdam, Extrapolation
-
-
-def _extra_sgd(game, lr):
-    return {p: Extrapolation(torch.optim.SGD(game.parameters(p), lr=lr)) for p in game.players}
-
-
-def _one_step_matrix(lr):
-    """The map (x, y) -> (x', y') of one real Extragradient step, read off on unit vectors."""
-    columns = []
-    for start in ([1.0, 0.0], [0.0, 1.0]):
-        game = BilinearGame(torch.tensor([start[0]]), torch.tensor([start[1]]))
-        Extragradient().step(game, _extra_sgd(game, lr), lambda: None, step=0)
-        columns.append([game.x.value.item(), game.y.value.item()])
-    return np.array(columns).T
+from gankit.optim import ExtraAdam
+from bilinear_helpers import one_step_matrix, sgd
 
 
 @pytest.mark.parametrize("lr", [0.05, 0.3, 0.9, 1.3])
 def test_one_step_map_and_spectral_radius_match_the_hand_derivation(lr):
     # Look-ahead (x − ηy, y + ηx); x' = x − η(y + ηx), y' = y + η(x − ηy).
     hand = np.array([[1 - lr**2, -lr], [lr, 1 - lr**2]])
-    measured = _one_step_matrix(lr)
+    measured = one_step_matrix(Extragradient(), lr, extrapolating=True)
     np.testing.assert_allclose(measured, hand, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(bilinear_step_matrix("extragradient", lr), hand, rtol=1e-12, atol=1e-15)
     radius = max(abs(np.linalg.eigvals(measured)))
@@ -42,7 +29,7 @@ def test_one_step_map_and_spectral_radius_match_the_hand_derivation(lr):
 @pytest.mark.parametrize("lr", [0.2, 0.5])
 def test_distance_shrinks_at_the_closed_form_rate(lr):
     game = BilinearGame(torch.tensor([0.6]), torch.tensor([-0.8]))
-    dynamics, optimizers = Extragradient(), _extra_sgd(game, lr)
+    dynamics, optimizers = Extragradient(), sgd(game, lr, extrapolating=True)
     steps = 200
     for t in range(steps):
         dynamics.step(game, optimizers, lambda: None, step=t)
@@ -75,7 +62,7 @@ def test_one_batch_two_gradient_evaluations_and_projection_of_the_look_ahead():
 
     game = Clipped(torch.tensor([0.9], dtype=torch.float64), torch.tensor([-1.0]))
     counter = iter(range(100))
-    Extragradient().step(game, _extra_sgd(game, 0.1), lambda: next(counter), step=0)
+    Extragradient().step(game, sgd(game, 0.1, extrapolating=True), lambda: next(counter), step=0)
     # Look-ahead x = 0.9 + 0.1 = 1.0, clipped to 0.95 before the second evaluation.
     assert calls == [(("x", "y"), 0, 0.9), (("x", "y"), 0, 0.95)]
 

@@ -11,10 +11,7 @@ from gankit import losses
 from gankit.dynamics import BilinearGame, Optimistic, bilinear_spectral_radius, bilinear_step_matrix
 from gankit.game import GANGame
 from gankit.nn import MLPDiscriminator, MLPGenerator
-
-
-def _sgd(game, lr):
-    return {p: torch.optim.SGD(game.parameters(p), lr=lr) for p in game.players}
+from bilinear_helpers import sgd
 
 
 def _hand_matrix(lr):
@@ -34,7 +31,7 @@ def _augmented_step_matrix(lr):
         dynamics = Optimistic()
         past = {"x": [torch.tensor([y_prev], dtype=torch.float64)], "y": [torch.tensor([-x_prev], dtype=torch.float64)]}
         dynamics.load_state_dict({"previous_gradients": past})
-        dynamics.step(game, _sgd(game, lr), lambda: None, step=1)
+        dynamics.step(game, sgd(game, lr), lambda: None, step=1)
         stored = dynamics.state_dict()["previous_gradients"]
         columns.append([game.x.value.item(), game.y.value.item(), -stored["y"][0].item(), stored["x"][0].item()])
     return np.array(columns).T
@@ -55,7 +52,7 @@ def test_augmented_map_and_spectral_radius_match_the_hand_derivation(lr):
 def test_first_step_is_a_plain_simultaneous_step():
     lr = 0.2
     game = BilinearGame(torch.tensor([0.6], dtype=torch.float64), torch.tensor([-0.8], dtype=torch.float64))
-    Optimistic().step(game, _sgd(game, lr), lambda: None, step=0)
+    Optimistic().step(game, sgd(game, lr), lambda: None, step=0)
     expected = [0.6 + lr * 0.8, -0.8 + lr * 0.6]  # x − ηy, y + ηx
     np.testing.assert_allclose([game.x.value.item(), game.y.value.item()], expected, rtol=1e-12)
 
@@ -65,7 +62,7 @@ def test_vector_game_matches_the_hand_recursion_for_ten_steps():
     a = np.array([[1.0, 2.0, 0.0], [0.5, -1.0, 1.5]])
     x, y = np.array([0.3, -0.2]), np.array([1.0, 0.4, -0.7])
     game = BilinearGame(torch.from_numpy(x), torch.from_numpy(y), matrix=torch.from_numpy(a))
-    dynamics, optimizers = Optimistic(), _sgd(game, lr)
+    dynamics, optimizers = Optimistic(), sgd(game, lr)
     x_prev, y_prev = x, y
     for t in range(10):
         dynamics.step(game, optimizers, lambda: None, step=t)
@@ -80,7 +77,7 @@ def test_vector_game_matches_the_hand_recursion_for_ten_steps():
 def test_norm_ratio_tends_to_the_closed_form_radius(lr):
     # w_T = a·λ₊^T + b·λ₋^T; with |λ₋/λ₊| ≤ 0.42 the subdominant root is gone after 60 steps.
     game = BilinearGame(torch.tensor([0.6]), torch.tensor([-0.8]))
-    dynamics, optimizers = Optimistic(), _sgd(game, lr)
+    dynamics, optimizers = Optimistic(), sgd(game, lr)
     for t in range(60):
         dynamics.step(game, optimizers, lambda: None, step=t)
     before = game.distance()
@@ -94,7 +91,7 @@ def test_converges_below_and_diverges_above_one_over_root_three():
     distances = {}
     for lr in (0.5, 0.7):
         game = BilinearGame(torch.tensor([0.6]), torch.tensor([-0.8]))
-        dynamics, optimizers = Optimistic(), _sgd(game, lr)
+        dynamics, optimizers = Optimistic(), sgd(game, lr)
         for t in range(100):
             dynamics.step(game, optimizers, lambda: None, step=t)
         distances[lr] = game.distance()
@@ -110,10 +107,10 @@ def test_state_dict_round_trip_continues_identically():
     lr = 0.2
     x0, y0 = torch.tensor([0.3, -0.2]), torch.tensor([1.0, 0.4])
     game, dynamics = BilinearGame(x0, y0), Optimistic()
-    _run(game, dynamics, _sgd(game, lr), 4, 0)
+    _run(game, dynamics, sgd(game, lr), 4, 0)
     buffer = io.BytesIO()
     torch.save({"x": game.x.state_dict(), "y": game.y.state_dict(), "dynamics": dynamics.state_dict()}, buffer)
-    _run(game, dynamics, _sgd(game, lr), 6, 4)
+    _run(game, dynamics, sgd(game, lr), 6, 4)
 
     buffer.seek(0)
     saved = torch.load(buffer, weights_only=True)
@@ -121,7 +118,7 @@ def test_state_dict_round_trip_continues_identically():
     resumed.x.load_state_dict(saved["x"])
     resumed.y.load_state_dict(saved["y"])
     dynamics2.load_state_dict(saved["dynamics"])
-    _run(resumed, dynamics2, _sgd(resumed, lr), 6, 4)
+    _run(resumed, dynamics2, sgd(resumed, lr), 6, 4)
     assert torch.equal(resumed.x.value, game.x.value) and torch.equal(resumed.y.value, game.y.value)
 
 
@@ -130,7 +127,7 @@ def test_state_from_another_game_is_refused():
     dynamics = Optimistic()
     dynamics.load_state_dict({"previous_gradients": {"x": [torch.ones(1), torch.ones(1)]}})
     with pytest.raises(ValueError, match="different game"):
-        dynamics.step(game, _sgd(game, 0.1), lambda: None, step=0)
+        dynamics.step(game, sgd(game, 0.1), lambda: None, step=0)
 
 
 def test_gan_game_takes_finite_steps():

@@ -11,20 +11,7 @@ from gankit import losses
 from gankit.dynamics import BilinearGame, Unrolled, bilinear_spectral_radius, bilinear_step_matrix, swapped_parameters
 from gankit.game import Game, GameOutput, GANGame
 from gankit.nn import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
-
-
-def _sgd(game, lr):
-    return {p: torch.optim.SGD(game.parameters(p), lr=lr) for p in game.players}
-
-
-def _one_step_matrix(dynamics, lr):
-    """The map (x, y) -> (x', y') of one real step (leader x, follower y), read off on unit vectors."""
-    columns = []
-    for start in ([1.0, 0.0], [0.0, 1.0]):
-        game = BilinearGame(torch.tensor([start[0]]), torch.tensor([start[1]]))
-        dynamics.step(game, _sgd(game, lr), lambda: None, step=0)
-        columns.append([game.x.value.item(), game.y.value.item()])
-    return np.array(columns).T
+from bilinear_helpers import one_step_matrix, sgd
 
 
 def _hand_matrix(k, second_order, lr):
@@ -43,7 +30,7 @@ CASES = [
 def test_one_step_map_and_spectral_radius_match_the_hand_derivation(k, second_order, lr):
     dynamics = Unrolled(unroll_steps=k, leader="x", follower="y", second_order=second_order)
     hand = _hand_matrix(k, second_order, lr)
-    measured = _one_step_matrix(dynamics, lr)
+    measured = one_step_matrix(dynamics, lr)
     np.testing.assert_allclose(measured, hand, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(bilinear_step_matrix("unrolled", lr, unroll_steps=k, second_order=second_order), hand)
     radius = max(abs(np.linalg.eigvals(measured)))
@@ -53,7 +40,7 @@ def test_one_step_map_and_spectral_radius_match_the_hand_derivation(k, second_or
 
 def _trajectory(dynamics, lr, steps):
     game = BilinearGame(torch.tensor([0.6]), torch.tensor([-0.8]))
-    optimizers = _sgd(game, lr)
+    optimizers = sgd(game, lr)
     points = [np.array([game.x.value.item(), game.y.value.item()])]
     for t in range(steps):
         dynamics.step(game, optimizers, lambda: None, step=t)
@@ -107,7 +94,7 @@ class _Quadratic(Game):
 def test_leader_gradient_is_the_hand_derived_derivative(k, second_order):
     u, v, eta, a, b, c = 0.8, -0.3, 0.25, 1.5, 0.7, 2.0
     game = _Quadratic(u, v, a, b, c)
-    Unrolled(k, leader="g", follower="d", second_order=second_order).step(game, _sgd(game, eta), lambda: None, 0)
+    Unrolled(k, leader="g", follower="d", second_order=second_order).step(game, sgd(game, eta), lambda: None, 0)
     theta = v - eta * (a * v - b * u**2)  # (a) the follower's real step
     assert game.d.value.item() == pytest.approx(theta, rel=1e-12)
     dtheta_du = 0.0
@@ -203,11 +190,11 @@ def test_bad_arguments_are_refused(kwargs, message):
 def test_unknown_or_extra_players_and_zero_lr_are_refused():
     game = _Quadratic(0.5, 0.5)
     with pytest.raises(ValueError, match="leader 'generator' is not a player"):
-        Unrolled().step(game, _sgd(game, 0.1), lambda: None, 0)
+        Unrolled().step(game, sgd(game, 0.1), lambda: None, 0)
     with pytest.raises(ValueError, match="follower 'y' is not a player"):
-        Unrolled(leader="g", follower="y").step(game, _sgd(game, 0.1), lambda: None, 0)
+        Unrolled(leader="g", follower="y").step(game, sgd(game, 0.1), lambda: None, 0)
     crowded = _Quadratic(0.5, 0.5, extra_player=True)
     with pytest.raises(ValueError, match=r"also has \['e'\]"):
-        Unrolled(leader="g", follower="d").step(crowded, _sgd(crowded, 0.1), lambda: None, 0)
+        Unrolled(leader="g", follower="d").step(crowded, sgd(crowded, 0.1), lambda: None, 0)
     with pytest.raises(ValueError, match="unroll learning rate must be > 0"):
-        Unrolled(leader="g", follower="d").step(game, _sgd(game, 0.0), lambda: None, 0)
+        Unrolled(leader="g", follower="d").step(game, sgd(game, 0.0), lambda: None, 0)

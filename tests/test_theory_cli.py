@@ -1,29 +1,12 @@
 """`gankit dynamics NAME`: each analysis end to end with tiny settings, and one-line errors with exit 2."""
 
 import csv
-import subprocess
 
 import pytest
 from PIL import Image
 
-from gankit.cli import main
+from cli_helpers import assert_user_error
 from gankit.theory import Table
-
-
-@pytest.fixture
-def gankit(capfd):
-    """Run the CLI in this process; returns an object like subprocess.run's."""
-
-    def run(*args):
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as exit_:
-            code = exit_.code
-        out, err = capfd.readouterr()
-        return subprocess.CompletedProcess(args, code, out, err)
-
-    return run
 
 
 EXPECTED = {
@@ -80,13 +63,7 @@ def test_a_divergent_lr_is_allowed_and_reported(tmp_path, gankit):
 )
 def test_user_errors_are_one_line_with_exit_2(args, fragments, tmp_path, monkeypatch, gankit):
     monkeypatch.chdir(tmp_path)
-    result = gankit(*args)
-    assert result.returncode == 2, result.stderr + result.stdout
-    assert "Traceback" not in result.stderr + result.stdout
-    lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert len(lines) == 1, result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
+    assert_user_error(gankit(*args), *fragments)
     assert not (tmp_path / "runs").exists()
 
 
