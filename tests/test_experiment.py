@@ -79,6 +79,12 @@ def test_options_of_another_dynamics_are_refused(overrides, key):
         build_experiment(load_config("grid25", TINY + overrides, steps=1))
 
 
+@pytest.mark.parametrize("name", ["extragradient", "unrolled"])
+def test_trust_region_is_refused_where_it_cannot_apply(name):
+    with pytest.raises(ConfigError, match=f"not '{name}'"):
+        build_experiment(load_config("grid25", TINY + [f"dynamics.name={name}", "dynamics.trust_region.radius=0.1"]))
+
+
 def _trainer(config):
     exp = build_experiment(config)
     return Trainer(exp.game, exp.dynamics, exp.optimizers, exp.batches, steps=config.train.steps)

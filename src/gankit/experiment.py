@@ -104,6 +104,11 @@ def build_dynamics(cfg: DynamicsConfig) -> Dynamics:
     for key, owner in owners.items():
         if cfg.name != owner and getattr(cfg, key) != getattr(defaults, key):
             raise ConfigError(f"dynamics.{key} applies to dynamics.name {owner!r} only, not {cfg.name!r}; remove it")
+    if cfg.trust_region is not None and cfg.name in ("extragradient", "unrolled"):
+        raise ConfigError(
+            f"dynamics.trust_region works with simultaneous, alternating and optimistic dynamics, not {cfg.name!r} "
+            "(its generator step is not a single step from one evaluated point); remove dynamics.trust_region"
+        )
     if cfg.name == "simultaneous":
         return Simultaneous()
     if cfg.name == "alternating":
