@@ -57,6 +57,25 @@ def sample(
     console.print(f"wrote {n} samples to {out}")
 
 
+@app.command("eval")
+def evaluate(
+    run_dir: Annotated[Path, typer.Argument(help="a run directory written by gankit train")],
+    metrics: Annotated[str, typer.Option(help="comma-separated: fid,kid,is,prdc,modes,memorization")] = (
+        "fid,kid,is,prdc,modes,memorization"
+    ),
+    n: Annotated[int, typer.Option("--n", help="samples per side (capped by the real data set's size)")] = 5000,
+    seed: Annotated[int, typer.Option(help="seed of the latent draws")] = 0,
+) -> None:
+    """Score a run's latest checkpoint: every metric named by its protocol; writes RUN_DIR/eval.json."""
+    from gankit.metrics.evaluate import write_evaluation
+
+    results = write_evaluation(run_dir, [m.strip() for m in metrics.split(",") if m.strip()], n=n, seed=seed)
+    width = max(map(len, results))
+    for protocol, value in results.items():
+        typer.echo(f"{protocol:<{width}}  {value:.6g}")
+    console.print(f"wrote {run_dir / 'eval.json'}", highlight=False)
+
+
 @app.command()
 def presets(
     name: Annotated[Optional[str], typer.Argument(help="print this preset's full config as YAML")] = None,

@@ -108,6 +108,15 @@ class TrainConfig(_Section):
     checkpoint_every: int = Field(500, gt=0)
     keep_checkpoints: int = Field(3, gt=0)
     grid_size: int = Field(64, gt=0)  # samples in each grid
+    eval_every: int | None = Field(None, gt=0)  # evaluate during training (a multiple of log_every)
+    eval_n: int = Field(1000, gt=1)  # samples per side for evaluation during training
+    eval_metrics: list[Literal["fid", "kid", "is", "prdc", "modes", "memorization"]] = ["fid", "prdc", "modes"]
+
+    @model_validator(mode="after")
+    def _eval_on_log_steps(self) -> TrainConfig:
+        if self.eval_every is not None and self.eval_every % self.log_every:
+            raise ValueError(f"eval_every ({self.eval_every}) must be a multiple of log_every ({self.log_every})")
+        return self
 
 
 class Config(_Section):

@@ -3,8 +3,10 @@
 from gankit.data.images import load_digits, load_image_folder, load_mnist_sample, load_npy
 from gankit.data.loader import InfiniteBatches
 from gankit.data.mixtures import MIXTURES, Mixture, grid25, ring8
+from gankit.data.stacked import stacked_mnist
 
 __all__ = [
+    "stacked_mnist",
     "MIXTURES",
     "InfiniteBatches",
     "Mixture",

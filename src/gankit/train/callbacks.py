@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 import torch
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from gankit.atomic import atomic_write_text
 from gankit.dynamics.base import StepResult
 from gankit.errors import GankitError
 from gankit.optim.ema import ExponentialMovingAverage
@@ -18,7 +20,7 @@ from gankit.train.checkpoint import save_checkpoint
 from gankit.train.run_dir import RunDir
 from gankit.train.trainer import Callback, Trainer
 
-__all__ = ["EMACallback", "MetricsCSV", "SampleWriter", "Checkpointer", "ProgressBar", "TrainingDiverged"]
+__all__ = ["EMACallback", "EvalCallback", "MetricsCSV", "SampleWriter", "Checkpointer", "ProgressBar", "TrainingDiverged"]
 
 
 class TrainingDiverged(GankitError):
@@ -44,21 +46,21 @@ class EMACallback(Callback):
 class MetricsCSV(Callback):
     """Append the step's statistics to a CSV every `every` steps; stop on NaN/Inf.
 
-    The columns are fixed by the first logged step; a statistic absent at a later
-    step (e.g. lazy R1) leaves its cell empty.
+    A statistic that first appears later (lazy R1, evaluation metrics) adds a column: the
+    file is rewritten once, atomically, with the wider header; missing cells stay empty.
     """
 
     def __init__(self, path: Path, every: int) -> None:
         self.path = path
         self.every = every
-        self.columns: list[str] | None = None
+        self.columns: list[str] = []
         self.last: dict[str, float] = {}
 
     def on_step_end(self, trainer: Trainer, result: StepResult) -> None:
         if trainer.step % self.every and trainer.step != trainer.total_steps:
             return
         values = {name: float(value) for name, value in result.stats.items()}
-        bad = sorted(name for name, value in values.items() if not math.isfinite(value))
+        bad = sorted(name for name, value in values.items() if not math.isfinite(value) and not _is_metric(name))
         if bad:
             raise TrainingDiverged(
                 f"{', '.join(bad)} became non-finite at step {trainer.step}; "
@@ -66,13 +68,43 @@ class MetricsCSV(Callback):
                 "loss.r1_gamma, model.spectral_norm); everything written before this step is kept"
             )
         self.last = values
-        if self.columns is None:
-            self.columns = ["step", *values]
-            with self.path.open("w", newline="") as handle:
-                csv.writer(handle).writerow(self.columns)
+        new = [name for name in values if name not in self.columns]
+        if new:
+            self._widen(new)
         with self.path.open("a", newline="") as handle:
-            row = [trainer.step, *(_fmt(values.get(c)) for c in self.columns[1:])]
+            row = [trainer.step, *(_fmt(values.get(c)) for c in self.columns)]
             csv.writer(handle).writerow(row)
+
+    def _widen(self, new: list[str]) -> None:
+        rows = list(csv.DictReader(self.path.open(newline=""))) if self.columns else []
+        self.columns += new
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=["step", *self.columns], restval="")
+        writer.writeheader()
+        writer.writerows(rows)
+        atomic_write_text(self.path, buffer.getvalue())
+
+
+def _is_metric(name: str) -> bool:
+    """Evaluation numbers may legitimately be infinite (e.g. a mode KL with no high-quality sample)."""
+    return name.startswith("eval/")
+
+
+class EvalCallback(Callback):
+    """Every `every` steps, score the generator (see gankit.metrics.evaluate) and add the numbers to the step's stats.
+
+    Values are logged as `eval/<protocol>`; evaluation draws its own latents, so the training
+    random stream is untouched.
+    """
+
+    def __init__(self, evaluate: Callable[[], dict[str, float]], every: int) -> None:
+        self.evaluate = evaluate
+        self.every = every
+
+    def on_step_end(self, trainer: Trainer, result: StepResult) -> None:
+        if trainer.step % self.every == 0 or trainer.step == trainer.total_steps:
+            for protocol, value in self.evaluate().items():
+                result.stats[f"eval/{protocol}"] = torch.tensor(value)
 
 
 def _fmt(value: float | None) -> str:

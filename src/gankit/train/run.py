@@ -15,7 +15,7 @@ from gankit.data import MIXTURES
 from gankit.errors import ConfigError
 from gankit.experiment import Experiment, build_experiment, build_players, eval_forward, resolve_device
 from gankit.optim import ExponentialMovingAverage
-from gankit.train.callbacks import Checkpointer, EMACallback, MetricsCSV, ProgressBar, SampleWriter
+from gankit.train.callbacks import Checkpointer, EMACallback, EvalCallback, MetricsCSV, ProgressBar, SampleWriter
 from gankit.train.checkpoint import load_checkpoint
 from gankit.train.run_dir import RunDir
 from gankit.train.trainer import Callback, Trainer
@@ -27,14 +27,16 @@ __all__ = ["train", "load_generator", "sample_from_run"]
 def train(config: Config, out: str | Path, *, progress: bool = True) -> RunDir:
     """Train `config` into the new run directory `out`; data and config are checked before anything is written."""
     exp = build_experiment(config)
-    run = RunDir.create(out)
-    atomic_write_text(run.config_path, config_to_yaml(config))
     callbacks: list[Callback] = []
     generator: nn.Module = exp.game.generator
     if config.train.ema_decay is not None:
         ema = ExponentialMovingAverage(exp.game.generator, config.train.ema_decay)
         callbacks.append(EMACallback(ema))
         generator = ema.shadow
+    if config.train.eval_every is not None:  # before the run directory exists: unsupported data fails first
+        callbacks.append(EvalCallback(_evaluator(config, generator), config.train.eval_every))
+    run = RunDir.create(out)
+    atomic_write_text(run.config_path, config_to_yaml(config))
     metrics = MetricsCSV(run.metrics_path, config.train.log_every)
     meta = {"sample_shape": list(exp.real.samples.shape[1:]), "ema": config.train.ema_decay is not None}
     callbacks += [
@@ -49,6 +51,15 @@ def train(config: Config, out: str | Path, *, progress: bool = True) -> RunDir:
     )
     trainer.fit()
     return run
+
+
+def _evaluator(config: Config, generator: nn.Module) -> Callable[[], dict[str, float]]:
+    """Scores of `generator` on the config's data with the metrics of train.eval_metrics."""
+    from gankit.metrics.evaluate import evaluate_generator, feature_space
+
+    space = feature_space(config)
+    metrics, n = config.train.eval_metrics, config.train.eval_n
+    return lambda: evaluate_generator(generator, config, metrics=metrics, n=n, seed=config.seed, space=space)
 
 
 def _fixed_sampler(exp: Experiment, generator: nn.Module) -> Callable[[], Tensor]:

@@ -1,0 +1,154 @@
+"""Evaluate a generator against its real data: several metrics side by side, each named by its protocol.
+
+A protocol name says what produced a number: `<metric>_<features>_<n>`, e.g.
+`fid_mnist_5k` (FID on the shipped MNIST classifier's features, 5,000 samples
+per side) or `modes_grid25_2.5k`. Numbers without their protocol are not
+comparable across papers or runs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from gankit.atomic import atomic_write_text
+from gankit.config import Config
+from gankit.errors import ConfigError
+from gankit.experiment import eval_forward, load_real_data
+from gankit.metrics.fid import fid
+from gankit.metrics.inception_score import inception_score
+from gankit.metrics.kid import kid
+from gankit.metrics.memorization import (
+    memorization_summary,
+    nearest_neighbour_distances,
+    self_nearest_neighbour_distances,
+)
+from gankit.metrics.modes import mixture_mode_stats
+from gankit.metrics.prdc import prdc
+
+__all__ = ["METRICS", "FeatureSpace", "evaluate_generator", "feature_space", "protocol_suffix", "write_evaluation"]
+
+METRICS = ("fid", "kid", "is", "prdc", "modes", "memorization")
+
+
+@dataclass
+class FeatureSpace:
+    """How samples become features: a name for protocols, features, and class probabilities when known."""
+
+    name: str
+    features: Callable[[Tensor], Tensor]
+    probabilities: Callable[[Tensor], Tensor] | None = None
+
+
+def protocol_suffix(features: str, n: int) -> str:
+    """`mnist`, 5000 -> `mnist_5k`; 2500 -> `2.5k`; 800 -> `800`."""
+    count = f"{n / 1000:g}k" if n >= 1000 else str(n)
+    return f"{features}_{count}"
+
+
+def feature_space(config: Config) -> FeatureSpace:
+    """The feature space gankit uses for the config's data: shipped classifiers, or raw 2D coordinates."""
+    from gankit.metrics.features import ClassifierFeatures
+
+    name = config.data.name
+    if name in ("ring8", "grid25"):
+        return FeatureSpace("raw2d", lambda x: x.float())
+    if name in ("mnist", "digits"):
+        extractor = ClassifierFeatures(name)
+        size = 28 if name == "mnist" else 8
+
+        def resized(images: Tensor) -> Tensor:
+            if images.shape[-1] == size:
+                return images
+            return F.interpolate(images, size=(size, size), mode="area")
+
+        return FeatureSpace(name, lambda x: extractor.features(resized(x)), lambda x: extractor.probabilities(resized(x)))
+    raise ConfigError(
+        f"gankit eval has no feature extractor for data.name {name!r} yet; it evaluates mnist, digits, ring8 and "
+        "grid25 runs (an Inception-v3 extractor for other images is planned)"
+    )
+
+
+def evaluate_generator(
+    generator: nn.Module,
+    config: Config,
+    *,
+    metrics: Collection[str] = METRICS,
+    n: int = 5000,
+    seed: int = 0,
+    space: FeatureSpace | None = None,
+) -> dict[str, float]:
+    """Sample `n` images from `generator` (or fewer real ones if the data set is smaller) and score them.
+
+    Returns `{protocol name: value}`. Metrics that do not apply to the data (Inception Score
+    without class probabilities, modes without a known mixture) are skipped.
+    """
+    unknown = sorted(set(metrics) - set(METRICS))
+    if unknown:
+        raise ConfigError(f"unknown metric(s) {', '.join(unknown)}; choose from {', '.join(METRICS)}")
+    if n < 2:
+        raise ConfigError(f"--n must be at least 2, got {n}")
+    space = space or feature_space(config)
+    real_data = load_real_data(config.data, config.seed)
+    # A random subset: files are often sorted by class (the MNIST sample is), so the first n are not a sample.
+    order = torch.randperm(len(real_data.samples), generator=torch.Generator().manual_seed(seed))
+    real = real_data.samples[order[:n]]
+    n = len(real)
+    fake = _sample(generator, config.model.latent_dim, n, seed)
+    suffix = protocol_suffix(space.name, n)
+    results: dict[str, float] = {}
+    needs_features = {"fid", "kid", "prdc", "memorization"} & set(metrics)
+    real_f = space.features(real) if needs_features else None
+    fake_f = space.features(fake) if needs_features else None
+    if "fid" in metrics:
+        results[f"fid_{suffix}"] = fid(real_f, fake_f)
+    if "kid" in metrics:
+        mean, std = kid(real_f, fake_f, n_subsets=50, subset_size=min(1000, n), seed=seed)
+        results[f"kid_{suffix}"], results[f"kid_{suffix}_std"] = mean, std
+    if "prdc" in metrics:
+        for key, value in prdc(real_f, fake_f, k=5).items():
+            results[f"{key}_{suffix}"] = value
+    if "is" in metrics and space.probabilities is not None:
+        mean, std = inception_score(space.probabilities(fake), splits=10)
+        results[f"is_{suffix}"], results[f"is_{suffix}_std"] = mean, std
+    if "modes" in metrics and real_data.mixture is not None:
+        mixture = real_data.mixture
+        stats = mixture_mode_stats(fake, mixture.means, mixture.std)
+        mode_suffix = protocol_suffix(config.data.name, n)
+        results[f"modes_{mode_suffix}"] = float(stats.captured)
+        results[f"hq_fraction_{mode_suffix}"] = stats.hq_fraction
+        results[f"mode_kl_{mode_suffix}"] = stats.reverse_kl
+    if "memorization" in metrics:
+        summary = memorization_summary(
+            nearest_neighbour_distances(fake_f, real_f), self_nearest_neighbour_distances(real_f)
+        )
+        results[f"nn_distance_median_{suffix}"] = summary["median"]
+        results[f"nn_distance_min_{suffix}"] = summary["min"]
+        results[f"copy_fraction_{suffix}"] = summary["copy_fraction"]
+    return results
+
+
+def write_evaluation(run_dir: str | Path, metrics: Collection[str], *, n: int, seed: int = 0) -> dict[str, float]:
+    """Evaluate a run's latest checkpoint and write `eval.json` (atomically) beside its config."""
+    from gankit.train.run import load_generator
+
+    generator, config, step = load_generator(run_dir)
+    results = evaluate_generator(generator, config, metrics=metrics, n=n, seed=seed)
+    finite = {k: (v if math.isfinite(v) else None) for k, v in results.items()}  # JSON has no inf: null
+    report = {"step": step, "seed": seed, "metrics": finite}
+    atomic_write_text(Path(run_dir) / "eval.json", json.dumps(report, indent=2) + "\n")
+    return results
+
+
+def _sample(generator: nn.Module, latent_dim: int, n: int, seed: int, batch_size: int = 500) -> Tensor:
+    """`n` samples on the CPU from a latent stream of its own (the training RNG is not touched)."""
+    device = next(generator.parameters()).device
+    z = torch.randn(n, latent_dim, generator=torch.Generator().manual_seed(seed))
+    return torch.cat([eval_forward(generator, batch.to(device)).cpu() for batch in z.split(batch_size)])

@@ -1,0 +1,21 @@
+"""Feature extractors shipped with gankit: small digit classifiers trained on the bundled data."""
+
+from gankit.metrics.features.classifier import DigitClassifier
+from gankit.metrics.features.extractors import (
+    CLASSIFIERS,
+    ClassifierFeatures,
+    FeatureExtractor,
+    ModuleFeatures,
+    load_classifier,
+    weights_path,
+)
+
+__all__ = [
+    "CLASSIFIERS",
+    "ClassifierFeatures",
+    "DigitClassifier",
+    "FeatureExtractor",
+    "ModuleFeatures",
+    "load_classifier",
+    "weights_path",
+]

@@ -1,0 +1,136 @@
+"""Evaluation end to end: protocol names, each metric's direction on perfect vs collapsed generators, eval.json."""
+
+import csv
+import json
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from cli_helpers import assert_user_error
+from gankit.config import load_config
+from gankit.data import grid25
+from gankit.errors import ConfigError
+from gankit.metrics.evaluate import evaluate_generator, protocol_suffix
+from gankit.train.run import train
+
+
+class MixtureSampler(nn.Module):
+    """A "generator" that draws from the true grid25 mixture (or from one of its modes only)."""
+
+    def __init__(self, modes: int = 25) -> None:
+        super().__init__()
+        mixture = grid25()
+        self.register_buffer("means", torch.tensor(mixture.means[:modes], dtype=torch.float32))
+        self.std = mixture.std
+        self.scale = nn.Parameter(torch.ones(()))  # gives the module a device
+
+    def forward(self, z):
+        pick = (torch.special.ndtr(z[:, 0]) * len(self.means)).long().clamp(max=len(self.means) - 1)
+        return self.means[pick] + self.std * self.scale * z[:, 1:3]
+
+
+@pytest.mark.parametrize("n, expected", [(5000, "mnist_5k"), (2500, "mnist_2.5k"), (800, "mnist_800")])
+def test_protocol_suffix(n, expected):
+    assert protocol_suffix("mnist", n) == expected
+
+
+@pytest.fixture(scope="module")
+def scores():
+    config = load_config("grid25", ["data.n_samples=2000"])
+    metrics = ["fid", "kid", "prdc", "modes", "memorization"]
+    perfect = evaluate_generator(MixtureSampler(25), config, metrics=metrics, n=2000, seed=1)
+    collapsed = evaluate_generator(MixtureSampler(1), config, metrics=metrics, n=2000, seed=1)
+    return perfect, collapsed
+
+
+def test_every_number_carries_its_protocol(scores):
+    perfect, _ = scores
+    assert set(perfect) == {
+        "fid_raw2d_2k", "kid_raw2d_2k", "kid_raw2d_2k_std", "precision_raw2d_2k", "recall_raw2d_2k",
+        "density_raw2d_2k", "coverage_raw2d_2k", "modes_grid25_2k", "hq_fraction_grid25_2k",
+        "mode_kl_grid25_2k", "nn_distance_median_raw2d_2k", "nn_distance_min_raw2d_2k", "copy_fraction_raw2d_2k",
+    }
+
+
+def test_a_perfect_generator_scores_as_the_data_does(scores):
+    perfect, _ = scores
+    assert perfect["fid_raw2d_2k"] < 0.05
+    assert abs(perfect["kid_raw2d_2k"]) < 2 * perfect["kid_raw2d_2k_std"]  # unbiased: zero within its spread
+    assert perfect["modes_grid25_2k"] == 25
+    assert perfect["hq_fraction_grid25_2k"] == pytest.approx(1 - math.exp(-4.5), abs=0.01)  # 2D Gaussian, 3σ
+    assert perfect["mode_kl_grid25_2k"] < 0.02
+    for key in ("precision", "recall", "coverage"):
+        assert perfect[f"{key}_raw2d_2k"] > 0.85, key
+
+
+def test_collapse_lowers_recall_and_coverage_but_not_precision(scores):
+    perfect, collapsed = scores
+    assert collapsed["modes_grid25_2k"] == 1
+    assert collapsed["mode_kl_grid25_2k"] == pytest.approx(math.log(25), rel=1e-9)
+    assert collapsed["precision_raw2d_2k"] > 0.85  # every sample is realistic...
+    assert collapsed["recall_raw2d_2k"] < 0.1  # ...but most of the data is never produced
+    assert collapsed["coverage_raw2d_2k"] < 0.1
+    assert collapsed["fid_raw2d_2k"] > 100 * perfect["fid_raw2d_2k"]
+    assert collapsed["kid_raw2d_2k"] > 20 * collapsed["kid_raw2d_2k_std"]
+
+
+def test_unknown_metric_and_unsupported_data_are_user_errors():
+    config = load_config("grid25", ["data.n_samples=100"])
+    with pytest.raises(ConfigError, match="unknown metric"):
+        evaluate_generator(MixtureSampler(), config, metrics=["fidd"], n=100)
+    with pytest.raises(ConfigError, match="no feature extractor for data.name 'npy'"):
+        evaluate_generator(MixtureSampler(), config.model_copy(update={"data": config.data.model_copy(
+            update={"name": "npy", "path": "x.npy"})}), metrics=["fid"], n=100)
+
+
+def test_gankit_eval_writes_eval_json_and_training_logs_eval_columns(tmp_path, gankit):
+    config = load_config("grid25", ["data.n_samples=600", "train.batch_size=64", "train.log_every=2",
+                                    "train.eval_every=4", "train.eval_n=300"], steps=4)
+    run = train(config, tmp_path / "run", progress=False)
+    with run.metrics_path.open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["step"] for r in rows] == ["2", "4"]
+    assert rows[0]["eval/modes_grid25_300"] == "" and rows[1]["eval/modes_grid25_300"] != ""
+    assert "eval/fid_raw2d_300" in rows[0]
+
+    result = gankit("eval", str(run.path), "--metrics", "fid,modes", "--n", "300")
+    assert result.returncode == 0, result.stderr
+    report = json.loads((run.path / "eval.json").read_text())
+    assert report["step"] == 4
+    assert set(report["metrics"]) == {"fid_raw2d_300", "modes_grid25_300", "hq_fraction_grid25_300",
+                                      "mode_kl_grid25_300"}
+    assert "fid_raw2d_300" in result.stdout
+    assert_user_error(gankit("eval", str(run.path), "--metrics", "fid,bogus"), "unknown metric(s) bogus")
+
+
+class ImageBank(nn.Module):
+    """A "generator" that returns real MNIST-sample images (optionally of one digit only), picked by z."""
+
+    def __init__(self, digit: int | None = None) -> None:
+        super().__init__()
+        from gankit.data import load_mnist_sample
+
+        images, labels = load_mnist_sample(with_labels=True)
+        self.register_buffer("images", images if digit is None else images[labels == digit])
+        self.anchor = nn.Parameter(torch.zeros(()))
+
+    def forward(self, z):
+        pick = (torch.special.ndtr(z[:, 0]) * len(self.images)).long().clamp(max=len(self.images) - 1)
+        return self.images[pick] + self.anchor
+
+
+def test_shipped_mnist_features_separate_diverse_from_one_digit():
+    config = load_config("mnist")
+    metrics = ["fid", "is", "prdc"]
+    diverse = evaluate_generator(ImageBank(), config, metrics=metrics, n=1000, seed=3)
+    ones = evaluate_generator(ImageBank(digit=1), config, metrics=metrics, n=1000, seed=3)
+    assert diverse["is_mnist_1k"] > 8.5  # ten classes, confidently recognised
+    assert ones["is_mnist_1k"] < 1.5  # one class
+    assert ones["precision_mnist_1k"] > 0.8  # real 1s are realistic...
+    assert ones["recall_mnist_1k"] < 0.3 and ones["coverage_mnist_1k"] < 0.3  # ...but cover a tenth of the data
+    for key in ("precision", "recall", "coverage"):
+        assert diverse[f"{key}_mnist_1k"] > 0.9, key  # real images against real images
+    assert diverse["fid_mnist_1k"] < 2.0
+    assert ones["fid_mnist_1k"] > 50 * diverse["fid_mnist_1k"]
