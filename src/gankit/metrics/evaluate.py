@@ -125,9 +125,10 @@ def evaluate_generator(
         results[f"modes_{mode_suffix}"] = float(stats.captured)
         results[f"hq_fraction_{mode_suffix}"] = stats.hq_fraction
         results[f"mode_kl_{mode_suffix}"] = stats.reverse_kl
-    if "memorization" in metrics:
+    if "memorization" in metrics:  # against the whole training set: a copy of any training sample counts
+        train_f = space.features(real_data.samples)
         summary = memorization_summary(
-            nearest_neighbour_distances(fake_f, real_f), self_nearest_neighbour_distances(real_f)
+            nearest_neighbour_distances(fake_f, train_f), self_nearest_neighbour_distances(train_f)
         )
         results[f"nn_distance_median_{suffix}"] = summary["median"]
         results[f"nn_distance_min_{suffix}"] = summary["min"]
