@@ -134,3 +134,22 @@ def test_shipped_mnist_features_separate_diverse_from_one_digit():
         assert diverse[f"{key}_mnist_1k"] > 0.9, key  # real images against real images
     assert diverse["fid_mnist_1k"] < 2.0
     assert ones["fid_mnist_1k"] > 50 * diverse["fid_mnist_1k"]
+
+
+def test_stacked_mnist_runs_are_scored_on_the_1000_triples():
+    from gankit.data import stacked_mnist
+
+    config = load_config("mnist", ["data.name=stacked_mnist", "data.n_samples=3000"])
+    real_images, _ = stacked_mnist(3000, seed=5)
+    bank = ImageBank()
+    bank.images = real_images
+    diverse = evaluate_generator(bank, config, metrics=["fid", "modes"], n=3000, seed=2)
+    one = ImageBank()
+    one.images = real_images[:1]
+    single = evaluate_generator(one, config, metrics=["modes"], n=3000, seed=2)
+    # 3,000 draws with replacement from the 3,000-image bank reach ≈ 3000·(1 − e⁻¹) ≈ 1,900 distinct images,
+    # whose triples cover ≈ 1000·(1 − e^−1.9) ≈ 850 of the 1,000 modes.
+    assert 800 <= diverse["modes_stacked_mnist_3k"] <= 900
+    assert single["modes_stacked_mnist_3k"] == 1
+    assert single["mode_kl_stacked_mnist_3k"] == pytest.approx(math.log(1000), rel=1e-9)
+    assert "fid_mnist3_3k" in diverse

@@ -27,11 +27,11 @@ class _Section(BaseModel):
 class DataConfig(_Section):
     """Where the real samples come from."""
 
-    name: Literal["mnist", "digits", "ring8", "grid25", "folder", "npy"] = "mnist"
+    name: Literal["mnist", "digits", "stacked_mnist", "ring8", "grid25", "folder", "npy"] = "mnist"
     path: str | None = None  # folder of images or .npy file
     image_size: int | None = None  # None: the source's native size (mnist 28, digits 8)
     channels: Literal[1, 3] = 1  # folder only
-    n_samples: int = Field(20_000, gt=0)  # 2D mixtures only
+    n_samples: int = Field(20_000, gt=0)  # 2D mixtures and stacked_mnist: how many samples to draw
 
 
 class ModelConfig(_Section):

@@ -64,6 +64,8 @@ def load_real_data(cfg: DataConfig, seed: int) -> RealData:
         return RealData(mixture.sample(cfg.n_samples, torch.Generator().manual_seed(seed)), mixture)
     if cfg.name == "mnist":
         return RealData(data.load_mnist_sample(cfg.image_size or 28))
+    if cfg.name == "stacked_mnist":
+        return RealData(data.stacked_mnist(cfg.n_samples, seed)[0])
     if cfg.name == "digits":
         return RealData(data.load_digits(cfg.image_size or 8))
     if cfg.path is None:

@@ -32,6 +32,7 @@ from gankit.metrics.memorization import (
 )
 from gankit.metrics.modes import mixture_mode_stats
 from gankit.metrics.prdc import prdc
+from gankit.metrics.stacked_mnist import stacked_mnist_modes
 
 __all__ = ["METRICS", "FeatureSpace", "evaluate_generator", "feature_space", "protocol_suffix", "write_evaluation"]
 
@@ -70,9 +71,12 @@ def feature_space(config: Config) -> FeatureSpace:
             return F.interpolate(images, size=(size, size), mode="area")
 
         return FeatureSpace(name, lambda x: extractor.features(resized(x)), lambda x: extractor.probabilities(resized(x)))
+    if name == "stacked_mnist":  # each channel through the MNIST classifier, features side by side
+        mnist = ClassifierFeatures("mnist")
+        return FeatureSpace("mnist3", lambda x: torch.cat([mnist.features(x[:, c : c + 1]) for c in range(3)], 1))
     raise ConfigError(
-        f"gankit eval has no feature extractor for data.name {name!r} yet; it evaluates mnist, digits, ring8 and "
-        "grid25 runs (an Inception-v3 extractor for other images is planned)"
+        f"gankit eval has no feature extractor for data.name {name!r} yet; it evaluates mnist, digits, stacked_mnist, "
+        "ring8 and grid25 runs (an Inception-v3 extractor for other images is planned)"
     )
 
 
@@ -125,6 +129,11 @@ def evaluate_generator(
         results[f"modes_{mode_suffix}"] = float(stats.captured)
         results[f"hq_fraction_{mode_suffix}"] = stats.hq_fraction
         results[f"mode_kl_{mode_suffix}"] = stats.reverse_kl
+    if "modes" in metrics and config.data.name == "stacked_mnist":
+        coverage = stacked_mnist_modes(fake)
+        mode_suffix = protocol_suffix("stacked_mnist", n)
+        results[f"modes_{mode_suffix}"] = float(coverage.modes)
+        results[f"mode_kl_{mode_suffix}"] = coverage.kl
     if "memorization" in metrics:  # against the whole training set: a copy of any training sample counts
         train_f = space.features(real_data.samples)
         summary = memorization_summary(
