@@ -5,15 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from torch import Tensor
-from torch.optim import Optimizer
 
-from gankit.dynamics.base import BatchSource, Dynamics, StepResult
-from gankit.game import Game
+from gankit.dynamics.simultaneous import Simultaneous
 
 __all__ = ["Optimistic"]
 
 
-class Optimistic(Dynamics):
+class Optimistic(Simultaneous):
     """OGDA (Popov 1980; Daskalakis et al. 2018), one gradient evaluation per step.
 
     All players' gradients g_t at the current point, as in simultaneous
@@ -34,20 +32,8 @@ class Optimistic(Dynamics):
     def __init__(self) -> None:
         self.previous: dict[str, list[Tensor | None]] = {}
 
-    def step(
-        self, game: Game, optimizers: Mapping[str, Optimizer], next_batch: BatchSource, step: int
-    ) -> StepResult:
-        players = list(game.players)
-        output = self.evaluate(game, next_batch(), players=players, step=step)
-        norms = self.compute_gradients(game, output, players)
-        for player in players:
-            self._make_optimistic(player, game.parameters(player))
-        self.apply_updates(game, optimizers, players)
-        result = StepResult()
-        self.record(result, output, norms)
-        return result
-
-    def _make_optimistic(self, player: str, params: Sequence[Tensor]) -> None:
+    def adjust_gradients(self, player: str, params: Sequence[Tensor]) -> None:
+        """Replace each gradient g_t by 2·g_t − g_{t−1} and remember g_t."""
         current = [None if p.grad is None else p.grad.detach().clone() for p in params]
         previous = self.previous.get(player, current)
         if len(previous) != len(params):

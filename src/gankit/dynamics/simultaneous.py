@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
+from torch import Tensor
 from torch.optim import Optimizer
 
 from gankit.dynamics.base import BatchSource, Dynamics, StepResult
@@ -25,7 +26,12 @@ class Simultaneous(Dynamics):
         players = list(game.players)
         output = self.evaluate(game, next_batch(), players=players, step=step)
         norms = self.compute_gradients(game, output, players)
+        for player in players:
+            self.adjust_gradients(player, game.parameters(player))
         self.apply_updates(game, optimizers, players)
         result = StepResult()
         self.record(result, output, norms)
         return result
+
+    def adjust_gradients(self, player: str, params: Sequence[Tensor]) -> None:
+        """Hook between gradients and updates (optimistic dynamics extrapolate here); default: none."""
