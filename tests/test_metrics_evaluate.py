@@ -4,6 +4,7 @@ import csv
 import json
 import math
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -11,7 +12,7 @@ from torch import nn
 from cli_helpers import assert_user_error
 from gankit.config import load_config
 from gankit.data import grid25
-from gankit.errors import ConfigError
+from gankit.errors import CheckpointError, ConfigError
 from gankit.metrics.evaluate import evaluate_generator, protocol_suffix
 from gankit.train.run import train
 
@@ -76,13 +77,32 @@ def test_collapse_lowers_recall_and_coverage_but_not_precision(scores):
     assert collapsed["kid_raw2d_2k"] > 20 * collapsed["kid_raw2d_2k_std"]
 
 
-def test_unknown_metric_and_unsupported_data_are_user_errors():
+def test_unknown_metric_is_a_user_error():
     config = load_config("grid25", ["data.n_samples=100"])
     with pytest.raises(ConfigError, match="unknown metric"):
         evaluate_generator(MixtureSampler(), config, metrics=["fidd"], n=100)
-    with pytest.raises(ConfigError, match="no feature extractor for data.name 'npy'"):
-        evaluate_generator(MixtureSampler(), config.model_copy(update={"data": config.data.model_copy(
-            update={"name": "npy", "path": "x.npy"})}), metrics=["fid"], n=100)
+
+
+def test_image_folders_need_the_inception_weights(tmp_path, monkeypatch):
+    monkeypatch.delenv("GANKIT_INCEPTION_WEIGHTS", raising=False)
+    np.save(tmp_path / "images.npy", np.zeros((8, 1, 28, 28), dtype=np.uint8))
+    config = load_config("mnist", ["data.name=npy", f"data.path={tmp_path / 'images.npy'}"])
+    with pytest.raises(CheckpointError, match="GANKIT_INCEPTION_WEIGHTS"):
+        evaluate_generator(ImageBank(), config, metrics=["fid"], n=8)
+    with pytest.raises(ConfigError, match="applies to image data"):
+        evaluate_generator(MixtureSampler(), load_config("grid25", ["data.n_samples=100"]), metrics=["fid"],
+                           n=100, inception_weights=tmp_path / "w.pt")
+
+
+def test_inception_weights_switch_images_to_the_inception_protocol(tmp_path):
+    from gankit.metrics.features import InceptionV3FID
+
+    torch.manual_seed(0)
+    torch.save(InceptionV3FID().state_dict(), tmp_path / "inception.pt")  # random weights: the plumbing, not FID
+    results = evaluate_generator(ImageBank(), load_config("mnist"), metrics=["fid", "is"], n=6, seed=0,
+                                 inception_weights=tmp_path / "inception.pt")
+    assert set(results) == {"fid_inception_6", "is_inception_6", "is_inception_6_std"}
+    assert results["fid_inception_6"] >= 0
 
 
 def test_gankit_eval_writes_eval_json_and_training_logs_eval_columns(tmp_path, gankit):

@@ -65,11 +65,15 @@ def evaluate(
     ),
     n: Annotated[int, typer.Option("--n", help="samples per side (capped by the real data set's size)")] = 5000,
     seed: Annotated[int, typer.Option(help="seed of the latent draws")] = 0,
+    inception_weights: Annotated[
+        Optional[Path], typer.Option(help="FID Inception-v3 weights file (or set GANKIT_INCEPTION_WEIGHTS)")
+    ] = None,
 ) -> None:
     """Score a run's latest checkpoint: every metric named by its protocol; writes RUN_DIR/eval.json."""
     from gankit.metrics.evaluate import write_evaluation
 
-    results = write_evaluation(run_dir, [m.strip() for m in metrics.split(",") if m.strip()], n=n, seed=seed)
+    chosen = [m.strip() for m in metrics.split(",") if m.strip()]
+    results = write_evaluation(run_dir, chosen, n=n, seed=seed, inception_weights=inception_weights)
     width = max(map(len, results))
     for protocol, value in results.items():
         typer.echo(f"{protocol:<{width}}  {value:.6g}")

@@ -54,30 +54,35 @@ def protocol_suffix(features: str, n: int) -> str:
     return f"{features}_{count}"
 
 
-def feature_space(config: Config) -> FeatureSpace:
-    """The feature space gankit uses for the config's data: shipped classifiers, or raw 2D coordinates."""
-    from gankit.metrics.features import ClassifierFeatures
+def feature_space(
+    config: Config, sample_shape: tuple[int, ...], inception_weights: str | Path | None = None
+) -> FeatureSpace:
+    """The feature space for samples of `sample_shape` from the config's data.
+
+    Vectors are compared as they are (`raw2d`/`raw`). Images use the FID Inception-v3 when
+    `inception_weights` is given or the data has no shipped classifier (folder, npy), else the
+    shipped MNIST/digits classifiers (Stacked MNIST: the MNIST classifier on each channel).
+    """
+    from gankit.metrics.features import ClassifierFeatures, InceptionFeatures
 
     name = config.data.name
-    if name in ("ring8", "grid25"):
-        return FeatureSpace("raw2d", lambda x: x.float())
-    if name in ("mnist", "digits"):
-        extractor = ClassifierFeatures(name)
-        size = 28 if name == "mnist" else 8
-
-        def resized(images: Tensor) -> Tensor:
-            if images.shape[-1] == size:
-                return images
-            return F.interpolate(images, size=(size, size), mode="area")
-
-        return FeatureSpace(name, lambda x: extractor.features(resized(x)), lambda x: extractor.probabilities(resized(x)))
+    if len(sample_shape) == 1:
+        if inception_weights is not None:
+            raise ConfigError("--inception-weights applies to image data; this run's samples are vectors")
+        return FeatureSpace("raw2d" if name in ("ring8", "grid25") else "raw", lambda x: x.float())
+    if inception_weights is not None or name in ("folder", "npy"):
+        inception = InceptionFeatures(inception_weights)  # without a path: $GANKIT_INCEPTION_WEIGHTS or one clear error
+        return FeatureSpace("inception", inception.features, inception.probabilities)
     if name == "stacked_mnist":  # each channel through the MNIST classifier, features side by side
         mnist = ClassifierFeatures("mnist")
         return FeatureSpace("mnist3", lambda x: torch.cat([mnist.features(x[:, c : c + 1]) for c in range(3)], 1))
-    raise ConfigError(
-        f"gankit eval has no feature extractor for data.name {name!r} yet; it evaluates mnist, digits, stacked_mnist, "
-        "ring8 and grid25 runs (an Inception-v3 extractor for other images is planned)"
-    )
+    extractor = ClassifierFeatures(name)
+    size = 28 if name == "mnist" else 8
+
+    def resized(images: Tensor) -> Tensor:
+        return images if images.shape[-1] == size else F.interpolate(images, size=(size, size), mode="area")
+
+    return FeatureSpace(name, lambda x: extractor.features(resized(x)), lambda x: extractor.probabilities(resized(x)))
 
 
 def evaluate_generator(
@@ -88,6 +93,7 @@ def evaluate_generator(
     n: int = 5000,
     seed: int = 0,
     space: FeatureSpace | None = None,
+    inception_weights: str | Path | None = None,
 ) -> dict[str, float]:
     """Sample `n` images from `generator` (or fewer real ones if the data set is smaller) and score them.
 
@@ -99,8 +105,8 @@ def evaluate_generator(
         raise ConfigError(f"unknown metric(s) {', '.join(unknown)}; choose from {', '.join(METRICS)}")
     if n < 2:
         raise ConfigError(f"--n must be at least 2, got {n}")
-    space = space or feature_space(config)
     real_data = load_real_data(config.data, config.seed)
+    space = space or feature_space(config, tuple(real_data.samples.shape[1:]), inception_weights)
     # A random subset: files are often sorted by class (the MNIST sample is), so the first n are not a sample.
     order = torch.randperm(len(real_data.samples), generator=torch.Generator().manual_seed(seed))
     real = real_data.samples[order[:n]]
@@ -120,7 +126,7 @@ def evaluate_generator(
         for key, value in prdc(real_f, fake_f, k=5).items():
             results[f"{key}_{suffix}"] = value
     if "is" in metrics and space.probabilities is not None:
-        mean, std = inception_score(space.probabilities(fake), splits=10)
+        mean, std = inception_score(space.probabilities(fake), splits=min(10, n))
         results[f"is_{suffix}"], results[f"is_{suffix}_std"] = mean, std
     if "modes" in metrics and real_data.mixture is not None:
         mixture = real_data.mixture
@@ -145,12 +151,17 @@ def evaluate_generator(
     return results
 
 
-def write_evaluation(run_dir: str | Path, metrics: Collection[str], *, n: int, seed: int = 0) -> dict[str, float]:
+def write_evaluation(
+    run_dir: str | Path, metrics: Collection[str], *, n: int, seed: int = 0,
+    inception_weights: str | Path | None = None,
+) -> dict[str, float]:
     """Evaluate a run's latest checkpoint and write `eval.json` (atomically) beside its config."""
     from gankit.train.run import load_generator
 
     generator, config, step = load_generator(run_dir)
-    results = evaluate_generator(generator, config, metrics=metrics, n=n, seed=seed)
+    results = evaluate_generator(
+        generator, config, metrics=metrics, n=n, seed=seed, inception_weights=inception_weights
+    )
     finite = {k: (v if math.isfinite(v) else None) for k, v in results.items()}  # JSON has no inf: null
     report = {"step": step, "seed": seed, "metrics": finite}
     atomic_write_text(Path(run_dir) / "eval.json", json.dumps(report, indent=2) + "\n")

@@ -34,7 +34,7 @@ def train(config: Config, out: str | Path, *, progress: bool = True) -> RunDir:
         callbacks.append(EMACallback(ema))
         generator = ema.shadow
     if config.train.eval_every is not None:  # before the run directory exists: unsupported data fails first
-        callbacks.append(EvalCallback(_evaluator(config, generator), config.train.eval_every))
+        callbacks.append(EvalCallback(_evaluator(exp, generator), config.train.eval_every))
     run = RunDir.create(out)
     atomic_write_text(run.config_path, config_to_yaml(config))
     metrics = MetricsCSV(run.metrics_path, config.train.log_every)
@@ -53,11 +53,12 @@ def train(config: Config, out: str | Path, *, progress: bool = True) -> RunDir:
     return run
 
 
-def _evaluator(config: Config, generator: nn.Module) -> Callable[[], dict[str, float]]:
+def _evaluator(exp: Experiment, generator: nn.Module) -> Callable[[], dict[str, float]]:
     """Scores of `generator` on the config's data with the metrics of train.eval_metrics."""
     from gankit.metrics.evaluate import evaluate_generator, feature_space
 
-    space = feature_space(config)
+    config = exp.config
+    space = feature_space(config, tuple(exp.real.samples.shape[1:]))
     metrics, n = config.train.eval_metrics, config.train.eval_n
     return lambda: evaluate_generator(generator, config, metrics=metrics, n=n, seed=config.seed, space=space)
 

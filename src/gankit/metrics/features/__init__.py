@@ -9,6 +9,12 @@ from gankit.metrics.features.extractors import (
     load_classifier,
     weights_path,
 )
+from gankit.metrics.features.inception import (
+    INCEPTION_ENV_VAR,
+    InceptionFeatures,
+    InceptionV3FID,
+    load_inception,
+)
 
 __all__ = [
     "CLASSIFIERS",
@@ -18,4 +24,8 @@ __all__ = [
     "ModuleFeatures",
     "load_classifier",
     "weights_path",
+    "INCEPTION_ENV_VAR",
+    "InceptionFeatures",
+    "InceptionV3FID",
+    "load_inception",
 ]
