@@ -1,7 +1,7 @@
 """Evaluation speed: images per second of each CPU feature extractor, and gankit's FID core vs torchmetrics'.
 
-1. Throughput of the shipped feature extractors (the MNIST and digits classifiers)
-   on real images, batch 256, in this process.
+1. Throughput of the CPU feature extractors: the shipped MNIST and digits classifiers
+   (batch 256) and the FID Inception-v3 (batch 50, random weights: same cost).
 2. FID of two feature sets (real MNIST-sample features vs features of noisy copies)
    by gankit's `fid_from_features` and by torchmetrics' core on the same means and
    covariances: the values (must agree to 1e-4 relative) and the time ratio.
@@ -20,7 +20,7 @@ from collections.abc import Callable
 import torch
 
 from gankit.data import load_digits, load_mnist_sample
-from gankit.metrics.features import ClassifierFeatures
+from gankit.metrics.features import ClassifierFeatures, InceptionFeatures, InceptionV3FID
 from gankit.metrics.fid import fid_from_features, gaussian_stats
 
 
@@ -42,6 +42,10 @@ def extractor_throughput(n: int, repeats: int) -> None:
         seconds = best_seconds(lambda: extractor.features(images), repeats)
         shape = "x".join(str(s) for s in images.shape[1:])
         print(f"| {name} classifier | {shape} | {len(images) / seconds:,.0f} |")
+    inception = InceptionFeatures(model=InceptionV3FID().eval())  # random weights: speed does not depend on them
+    images = load_mnist_sample()[:50]
+    seconds = best_seconds(lambda: inception.features(images), max(1, repeats // 2))
+    print(f"| FID Inception-v3 (resized to 299) | 1x28x28 | {len(images) / seconds:,.1f} |")
 
 
 def fid_against_torchmetrics(n: int, repeats: int) -> None:
