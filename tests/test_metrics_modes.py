@@ -50,6 +50,8 @@ def test_min_count_and_no_hq_samples():
     mixture = ring8()
     samples = np.concatenate([np.tile(mixture.means[0], (5, 1)), np.tile(mixture.means[1], (1, 1))])
     assert mixture_mode_stats(samples, mixture.means, mixture.std, min_count=2).captured == 1
+    assert mixture_mode_stats(samples, mixture.means, mixture.std, min_share=0.5).captured == 1  # ≥ 3 of 6
+    assert mixture_mode_stats(samples, mixture.means, mixture.std, min_share=0.1).captured == 2  # ≥ 1 of 6
     far = mixture_mode_stats(np.zeros((10, 2)), mixture.means, mixture.std)
     assert far.captured == 0 and far.hq_fraction == 0.0 and far.reverse_kl == math.inf
 

@@ -29,9 +29,18 @@ class ModeStats:
 
 
 def mixture_mode_stats(
-    samples: torch.Tensor | np.ndarray, means: np.ndarray, std: float, *, n_std: float = 3.0, min_count: int = 1
+    samples: torch.Tensor | np.ndarray,
+    means: np.ndarray,
+    std: float,
+    *,
+    n_std: float = 3.0,
+    min_count: int = 1,
+    min_share: float = 0.0,
 ) -> ModeStats:
-    """Score samples (N, D) against mixture `means` (K, D) with component std `std`."""
+    """Score samples (N, D) against mixture `means` (K, D) with component std `std`.
+
+    A mode is captured when at least max(`min_count`, ⌈`min_share`·N⌉) HQ samples fall nearest to it.
+    """
     points = samples.detach().cpu().numpy() if isinstance(samples, torch.Tensor) else np.asarray(samples)
     points = points.astype(np.float64)
     if points.ndim != 2 or points.shape[1] != means.shape[1] or len(points) == 0:
@@ -47,7 +56,7 @@ def mixture_mode_stats(
         share = counts[counts > 0] / total
         reverse_kl = float(np.sum(share * np.log(share * len(means))))
     return ModeStats(
-        captured=int((counts >= min_count).sum()),
+        captured=int((counts >= max(min_count, math.ceil(min_share * len(points)))).sum()),
         n_modes=len(means),
         hq_fraction=float(high_quality.mean()),
         reverse_kl=reverse_kl,
