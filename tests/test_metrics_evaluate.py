@@ -188,3 +188,9 @@ def test_any_module_can_serve_as_the_feature_space():
     # Same seed, same numbers; a generator drawing from the data itself scores ≈ 0 in any feature space.
     same = evaluate_generator(MixtureSampler(), config, metrics=["fid"], n=500, space=space)
     assert results == same and results["fid_mine_500"] < 0.1
+
+
+def test_too_few_samples_for_a_metric_is_one_clear_error():
+    config = load_config("grid25", ["data.n_samples=100"])
+    with pytest.raises(ConfigError, match="cannot compute the metrics with n=4"):
+        evaluate_generator(MixtureSampler(), config, metrics=["prdc"], n=4)

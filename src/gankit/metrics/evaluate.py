@@ -21,7 +21,7 @@ from torch import Tensor, nn
 from gankit.atomic import atomic_write_text
 from gankit.config import Config
 from gankit.errors import ConfigError
-from gankit.experiment import eval_forward, load_real_data
+from gankit.experiment import RealData, eval_forward, load_real_data
 from gankit.metrics.fid import fid
 from gankit.metrics.inception_score import inception_score
 from gankit.metrics.kid import kid
@@ -57,7 +57,7 @@ def protocol_suffix(features: str, n: int) -> str:
 def feature_space(
     config: Config, sample_shape: tuple[int, ...], inception_weights: str | Path | None = None
 ) -> FeatureSpace:
-    """The feature space for samples of `sample_shape` from the config's data.
+    """The feature space for samples of `sample_shape` (without the batch dimension) from the config's data.
 
     Vectors are compared as they are (`raw2d`/`raw`). Images use the FID Inception-v3 when
     `inception_weights` is given or the data has no shipped classifier (folder, npy), else the
@@ -70,6 +70,8 @@ def feature_space(
         if inception_weights is not None:
             raise ConfigError("--inception-weights applies to image data; this run's samples are vectors")
         return FeatureSpace("raw2d" if name in ("ring8", "grid25") else "raw", lambda x: x.float())
+    if sample_shape[0] not in (1, 3):
+        raise ConfigError(f"gankit eval scores images of 1 or 3 channels; this run's samples are {sample_shape}")
     if inception_weights is not None or name in ("folder", "npy"):
         inception = InceptionFeatures(inception_weights)  # without a path: $GANKIT_INCEPTION_WEIGHTS or one clear error
         return FeatureSpace("inception", inception.features, inception.probabilities)
@@ -112,8 +114,36 @@ def evaluate_generator(
     real = real_data.samples[order[:n]]
     n = len(real)
     fake = _sample(generator, config.model.latent_dim, n, seed)
-    suffix = protocol_suffix(space.name, n)
+    try:
+        return _score(metrics, space, real, fake, real_data, config, n, seed)
+    except ValueError as err:  # a metric that cannot be computed on these samples (e.g. too few for k-NN)
+        raise ConfigError(f"cannot compute the metrics with n={n} ({err}); use a larger --n") from None
+
+
+def write_evaluation(
+    run_dir: str | Path, metrics: Collection[str], *, n: int, seed: int = 0,
+    inception_weights: str | Path | None = None,
+) -> dict[str, float]:
+    """Evaluate a run's latest checkpoint and write `eval.json` (atomically) beside its config."""
+    from gankit.train.run import load_generator
+
+    generator, config, step = load_generator(run_dir)
+    results = evaluate_generator(
+        generator, config, metrics=metrics, n=n, seed=seed, inception_weights=inception_weights
+    )
+    finite = {k: (v if math.isfinite(v) else None) for k, v in results.items()}  # JSON has no inf: null
+    report = {"step": step, "seed": seed, "metrics": finite}
+    atomic_write_text(Path(run_dir) / "eval.json", json.dumps(report, indent=2) + "\n")
+    return results
+
+
+def _score(
+    metrics: Collection[str], space: FeatureSpace, real: Tensor, fake: Tensor, real_data: RealData,
+    config: Config, n: int, seed: int,
+) -> dict[str, float]:
+    """Every requested metric that applies, keyed by its protocol name."""
     results: dict[str, float] = {}
+    suffix = protocol_suffix(space.name, n)
     needs_features = {"fid", "kid", "prdc", "memorization"} & set(metrics)
     real_f = space.features(real) if needs_features else None
     fake_f = space.features(fake) if needs_features else None
@@ -148,23 +178,6 @@ def evaluate_generator(
         results[f"nn_distance_median_{suffix}"] = summary["median"]
         results[f"nn_distance_min_{suffix}"] = summary["min"]
         results[f"copy_fraction_{suffix}"] = summary["copy_fraction"]
-    return results
-
-
-def write_evaluation(
-    run_dir: str | Path, metrics: Collection[str], *, n: int, seed: int = 0,
-    inception_weights: str | Path | None = None,
-) -> dict[str, float]:
-    """Evaluate a run's latest checkpoint and write `eval.json` (atomically) beside its config."""
-    from gankit.train.run import load_generator
-
-    generator, config, step = load_generator(run_dir)
-    results = evaluate_generator(
-        generator, config, metrics=metrics, n=n, seed=seed, inception_weights=inception_weights
-    )
-    finite = {k: (v if math.isfinite(v) else None) for k, v in results.items()}  # JSON has no inf: null
-    report = {"step": step, "seed": seed, "metrics": finite}
-    atomic_write_text(Path(run_dir) / "eval.json", json.dumps(report, indent=2) + "\n")
     return results
 
 
