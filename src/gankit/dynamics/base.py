@@ -77,8 +77,7 @@ class Dynamics(ABC):
             )
             for param, grad in zip(params, grads, strict=True):
                 param.grad = grad
-            present = [g for g in grads if g is not None]
-            norms[player] = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in present]))
+            norms[player] = torch.nn.utils.get_total_norm([g for g in grads if g is not None])
         return norms
 
     def state_dict(self) -> dict[str, Any]:

@@ -76,7 +76,10 @@ class MetricsCSV(Callback):
             csv.writer(handle).writerow(row)
 
     def _widen(self, new: list[str]) -> None:
-        rows = list(csv.DictReader(self.path.open(newline=""))) if self.columns else []
+        rows = []
+        if self.columns:
+            with self.path.open(newline="") as handle:
+                rows = list(csv.DictReader(handle))
         self.columns += new
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=["step", *self.columns], restval="")
