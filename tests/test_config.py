@@ -63,6 +63,7 @@ def test_unknown_keys_suggest_the_nearest_valid_one(overrides, expected):
         ("data.name=cifar", "data.name"),
         ("loss.label_smoothing=1.5", "loss.label_smoothing"),
         ("data.channels=2", "data.channels"),
+        ("data.image_size=0", "data.image_size"),
         ("dynamics.name=extragradint", "dynamics.name"),
         ("dynamics.unroll_steps=0", "dynamics.unroll_steps"),
         ("dynamics.trust_region.radius=0", "dynamics.trust_region.radius"),

@@ -81,6 +81,8 @@ def test_unknown_metric_is_a_user_error():
     config = load_config("grid25", ["data.n_samples=100"])
     with pytest.raises(ConfigError, match="unknown metric"):
         evaluate_generator(MixtureSampler(), config, metrics=["fidd"], n=100)
+    with pytest.raises(ConfigError, match="no metric asked for"):
+        evaluate_generator(MixtureSampler(), config, metrics=[], n=100)
 
 
 def test_image_folders_need_the_inception_weights(tmp_path, monkeypatch):

@@ -29,7 +29,7 @@ class DataConfig(_Section):
 
     name: Literal["mnist", "digits", "stacked_mnist", "ring8", "grid25", "folder", "npy"] = "mnist"
     path: str | None = None  # folder of images or .npy file
-    image_size: int | None = None  # None: the source's native size (mnist 28, digits 8)
+    image_size: int | None = Field(None, gt=0)  # None: the source's native size (mnist 28, digits 8)
     channels: Literal[1, 3] = 1  # folder only
     n_samples: int = Field(20_000, gt=0)  # 2D mixtures and stacked_mnist: how many samples to draw
 

@@ -102,6 +102,8 @@ def evaluate_generator(
     Returns `{protocol name: value}`. Metrics that do not apply to the data (Inception Score
     without class probabilities, modes without a known mixture) are skipped.
     """
+    if not metrics:
+        raise ConfigError(f"no metric asked for; choose from {', '.join(METRICS)}")
     unknown = sorted(set(metrics) - set(METRICS))
     if unknown:
         raise ConfigError(f"unknown metric(s) {', '.join(unknown)}; choose from {', '.join(METRICS)}")
