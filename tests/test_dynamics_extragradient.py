@@ -67,14 +67,22 @@ def test_one_batch_two_gradient_evaluations_and_projection_of_the_look_ahead():
     assert calls == [(("x", "y"), 0, 0.9), (("x", "y"), 0, 0.95)]
 
 
-def test_gan_game_takes_finite_steps():
+def test_gan_game_steps_are_one_fresh_adam_step_then_finite():
     torch.manual_seed(0)
     game = GANGame(MLPGenerator(4, 2, hidden=16, depth=2), MLPDiscriminator(2, hidden=16, depth=2),
                    losses.nonsaturating, latent_dim=4)
-    optimizers = {p: ExtraAdam(game.parameters(p), lr=1e-3, betas=(0.5, 0.999)) for p in game.players}
-    before = [p.detach().clone() for p in game.parameters("generator")]
+    lr = 1e-3
+    optimizers = {p: ExtraAdam(game.parameters(p), lr=lr, betas=(0.5, 0.999)) for p in game.players}
+    before = {p: [q.detach().clone() for q in game.parameters(p)] for p in game.players}
     for t in range(3):
         result = Extragradient().step(game, optimizers, lambda: torch.randn(32, 2), step=t)
         assert all(torch.isfinite(v).all() for v in result.stats.values())
+        if t == 0:
+            # The look-ahead's Adam state is discarded, so the real step is Adam's first from fresh moments:
+            # each coordinate moves by lr·|g|/(|g| + eps), i.e. at most lr and almost exactly lr for most.
+            for player in game.players:
+                moves = torch.cat([(q - b).abs().flatten() for q, b in zip(game.parameters(player), before[player])])
+                assert moves.max().item() <= lr * (1 + 1e-3)
+                assert moves.median().item() == pytest.approx(lr, rel=1e-3)
+                assert all(optimizers[player].state[q]["step"].item() == 1 for q in game.parameters(player))
     assert {"loss_g", "loss_d", "grad_norm_generator", "grad_norm_discriminator"} <= set(result.stats)
-    assert any(not torch.equal(a, b) for a, b in zip(before, game.parameters("generator")))

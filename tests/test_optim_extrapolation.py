@@ -90,32 +90,28 @@ def test_state_dict_round_trips_through_weights_only_load():
     torch.testing.assert_close(resumed, param, rtol=0, atol=0)
 
 
-def test_extrapolate_twice_is_refused():
-    param = torch.nn.Parameter(torch.ones(2))
-    opt = ExtraSGD([param], lr=0.1)
-    param.grad = torch.ones(2)
-    opt.extrapolate()
-    with pytest.raises(RuntimeError, match="extrapolate\\(\\) called twice"):
-        opt.extrapolate()
-
-
-def test_step_without_look_ahead_gradient_is_refused():
-    param = torch.nn.Parameter(torch.ones(2))
-    opt = ExtraSGD([param], lr=0.1)
-    param.grad = torch.ones(2)
-    opt.extrapolate()
+def _zero_grad_then_step(opt):
     opt.zero_grad()
-    with pytest.raises(RuntimeError, match="look-ahead"):
-        opt.step()
+    opt.step()
 
 
-def test_state_dict_between_extrapolate_and_step_is_refused():
+@pytest.mark.parametrize(
+    "action, message",
+    [
+        (lambda opt: opt.extrapolate(), "extrapolate\\(\\) called twice"),
+        (_zero_grad_then_step, "look-ahead"),
+        (lambda opt: opt.state_dict(), "between extrapolate"),
+    ],
+    ids=["extrapolate-twice", "step-without-look-ahead-gradient", "state-dict-mid-iteration"],
+)
+def test_misuse_between_extrapolate_and_step_is_refused(action, message):
     param = torch.nn.Parameter(torch.ones(2))
     opt = ExtraSGD([param], lr=0.1)
     param.grad = torch.ones(2)
     opt.extrapolate()
-    with pytest.raises(RuntimeError, match="between extrapolate"):
-        opt.state_dict()
+    with pytest.raises(RuntimeError, match=message):
+        action(opt)
+    assert param.tolist() == pytest.approx([0.9, 0.9])  # refused before touching anything: still the look-ahead
 
 
 def test_without_extrapolation_step_is_the_wrapped_step():

@@ -73,6 +73,9 @@ def test_out_that_is_a_file_is_refused(tmp_path, gankit):
     result = gankit("dynamics", "landscape", "--out", str(target))
     assert result.returncode == 2 and "is a file" in result.stderr
     assert target.read_text() == "mine"
+    result = gankit("dynamics", "landscape", "--out", str(target / "sub"))
+    assert_user_error(result, f"--out {target / 'sub'} cannot be created")
+    assert target.read_text() == "mine"
 
 
 def test_table_formats():

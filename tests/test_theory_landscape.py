@@ -40,8 +40,14 @@ def test_js_saturates_at_ln2_and_its_gradient_vanishes(a):
 
 
 def test_js_gradient_is_large_while_the_supports_overlap():
-    curves = landscape(np.array([SIGMA, 2 * SIGMA]), SIGMA)
+    offsets = np.array([SIGMA, 2 * SIGMA])
+    curves = landscape(offsets, SIGMA)
     assert (curves.gradients["JS"] > 1.0).all()
+    # Against the same central difference (step 1e-3·σ) of SciPy's adaptive quadrature.
+    h = 1e-3 * SIGMA
+    for a, got in zip(offsets, curves.gradients["JS"]):
+        ends = [scipy_js(stats.norm(0, SIGMA), stats.norm(b, SIGMA), -1.0, 1.0 + b, [0.0, b]) for b in (a + h, a - h)]
+        assert got == pytest.approx((ends[0] - ends[1]) / (2 * h), rel=1e-5)
 
 
 @pytest.mark.parametrize("a", [0.01, 0.3, 1.0, 2.0])

@@ -191,4 +191,4 @@ class TrustRegion(Optimizer):
 def _move(params: list[Tensor], start: list[Tensor], step: list[Tensor], scale: float) -> None:
     """Set each parameter to start + scale·step."""
     for p, s, d in zip(params, start, step, strict=True):
-        p.copy_(s.add(d, alpha=scale))
+        p.copy_(s).add_(d, alpha=scale)

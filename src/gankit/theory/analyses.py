@@ -55,8 +55,9 @@ ANALYSES: dict[str, Analysis] = {
 def run_analysis(name: str, out_dir: Path, *, lr: float | None = None, steps: int | None = None) -> Report:
     """Check the arguments, then run analysis `name`, writing its figures and tables into `out_dir`.
 
-    `lr` and `steps` default to the analysis' own. Bad arguments raise a ConfigError before anything
-    is written. An `lr` beyond the stable range is allowed (up to MAX_LR): trajectories stop once ‖z‖ > 1e6.
+    `lr` and `steps` default to the analysis' own. Bad arguments (an `out_dir` that cannot be created
+    included) raise a ConfigError before anything is computed or written. An `lr` beyond the stable
+    range is allowed (up to MAX_LR): trajectories stop once ‖z‖ > 1e6.
     """
     if name not in ANALYSES:
         raise ConfigError(f"unknown analysis {name!r}; valid analyses: {', '.join(ANALYSES)}")
@@ -73,6 +74,11 @@ def run_analysis(name: str, out_dir: Path, *, lr: float | None = None, steps: in
         raise ConfigError(f"--steps must be at least 1, got {steps}")
     if out_dir.exists() and not out_dir.is_dir():
         raise ConfigError(f"--out {out_dir} is a file; give a directory")
+    try:  # now, not after a long run: a file in the path or a read-only parent is the user's to fix
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        reason = err.strerror or err
+        raise ConfigError(f"--out {out_dir} cannot be created ({reason}); give another directory") from None
     lr = analysis.default_lr if lr is None else lr
     steps = analysis.default_steps if steps is None else steps
     tables, files = analysis.run(out_dir, lr, steps)

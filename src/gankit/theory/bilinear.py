@@ -19,6 +19,7 @@ from gankit.dynamics import (
     bilinear_spectral_radius,
     bilinear_step_matrix,
 )
+from gankit.dynamics.toy import BILINEAR_DYNAMICS
 from gankit.optim import Extrapolation
 from gankit.theory.table import Table, save_figure
 from gankit.theory.trajectory import Trajectory, run_trajectory
@@ -29,7 +30,7 @@ __all__ = ["DEFAULT_LR", "DEFAULT_STEPS", "DYNAMICS", "UNROLL_STEPS", "analyze",
 DEFAULT_LR = 0.2
 DEFAULT_STEPS = 200
 UNROLL_STEPS = 5
-DYNAMICS = ("simultaneous", "alternating", "extragradient", "optimistic", "unrolled")
+DYNAMICS = BILINEAR_DYNAMICS  # every dynamics with a closed form on this game
 _COLORS = dict(zip(DYNAMICS, ("tab:red", "tab:blue", "tab:green", "tab:purple", "tab:orange"), strict=True))
 
 
