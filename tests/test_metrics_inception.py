@@ -8,7 +8,7 @@ import torch.nn.functional as F
 
 from gankit.errors import CheckpointError
 from gankit.metrics.features import INCEPTION_ENV_VAR, InceptionFeatures, InceptionV3FID, load_inception
-from gankit.metrics.features.inception import INCEPTION_WEIGHTS_FILE, InceptionE
+from gankit.metrics.features.inception import INCEPTION_WEIGHTS_FILE, InceptionE, _avg_pool
 
 DOCUMENTED_SHAPES = {
     "Conv2d_1a_3x3.conv.weight": (32, 3, 3, 3),
@@ -102,11 +102,15 @@ def test_output_does_not_depend_on_the_batch_split(model, images):
 
 def test_pool_branches_follow_the_tf_graph(model):
     ones = torch.ones(1, 4, 5, 5)
-    block = InceptionE(4, max_pool=False)
-    pooled = F.avg_pool2d(ones, 3, 1, 1, count_include_pad=False)  # borders stay 1: padding is not counted
-    assert torch.equal(pooled, ones)
+    assert torch.equal(_avg_pool(ones), ones)  # borders stay 1: padding is not counted
     assert not model.Mixed_7b.max_pool and model.Mixed_7c.max_pool
-    assert block(ones).shape == (1, 2048, 5, 5)
+    x = torch.randn(1, 4, 5, 5, generator=torch.Generator().manual_seed(2))
+    for max_pool, pool in ((False, _avg_pool), (True, lambda t: F.max_pool2d(t, 3, stride=1, padding=1))):
+        block = InceptionE(4, max_pool=max_pool).eval()
+        with torch.no_grad():
+            out = block(x)
+            assert out.shape == (1, 2048, 5, 5)
+            assert torch.allclose(out[:, -192:], block.branch_pool(pool(x)))  # the pool branch comes last
 
 
 def test_state_dict_has_the_pytorch_fid_names_shapes_and_counts(model):

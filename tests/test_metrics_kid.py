@@ -44,8 +44,11 @@ def test_subsets_are_seeded_and_capped_at_the_sample_size():
     a, b = rng.normal(size=(50, 5)), rng.normal(size=(60, 5)) + 0.2
     assert kid(a, b, n_subsets=5, subset_size=30, seed=7) == kid(a, b, n_subsets=5, subset_size=30, seed=7)
     assert kid(a, b, n_subsets=5, subset_size=30, seed=7) != kid(a, b, n_subsets=5, subset_size=30, seed=8)
-    mean, std = kid(a, b, n_subsets=3, subset_size=1000)  # one subset of size 50 per side
-    assert np.isfinite(mean) and std >= 0.0
+    # subset_size 1000 is capped at 50: all of `a` and 50 of the 60 rows of `b`, drawn as kid draws them.
+    rng = np.random.default_rng(0)
+    rows_a, rows_b = rng.choice(50, 50, replace=False), rng.choice(60, 50, replace=False)
+    mean, std = kid(a, b, n_subsets=1, subset_size=1000, seed=0)
+    assert mean == pytest.approx(mmd2_unbiased(a[rows_a], b[rows_b]), rel=1e-10) and std == 0.0
 
 
 def test_full_sets_as_one_subset_equal_mmd2():

@@ -88,3 +88,14 @@ def test_feature_dimension_change_is_refused():
     metric.update(REAL, real=True)
     with pytest.raises(ValueError, match="dimension"):
         metric.update(REAL[:, :8], real=True)
+
+
+def test_stored_rows_do_not_follow_the_callers_buffer():
+    buffer = torch.randn(40, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(4))
+    other = torch.randn(40, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(5))
+    metric = PRDC(k=3)
+    metric.update(buffer, real=True)
+    expected = prdc(buffer.clone(), other, k=3)
+    buffer.fill_(100.0)  # a caller reusing its array between updates
+    metric.update(other, real=False)
+    assert metric.compute() == expected

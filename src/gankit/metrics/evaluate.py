@@ -41,11 +41,15 @@ METRICS = ("fid", "kid", "is", "prdc", "modes", "memorization")
 
 @dataclass
 class FeatureSpace:
-    """How samples become features: a name for protocols, features, and class probabilities when known."""
+    """How samples become features: a name for protocols, features, and a classifier head when known.
+
+    `head` maps features to class logits (the extractor's last layer), so the Inception Score
+    reuses the features instead of running the network a second time.
+    """
 
     name: str
     features: Callable[[Tensor], Tensor]
-    probabilities: Callable[[Tensor], Tensor] | None = None
+    head: nn.Module | None = None
 
 
 def protocol_suffix(features: str, n: int) -> str:
@@ -74,7 +78,7 @@ def feature_space(
         raise ConfigError(f"gankit eval scores images of 1 or 3 channels; this run's samples are {sample_shape}")
     if inception_weights is not None or name in ("folder", "npy"):
         inception = InceptionFeatures(inception_weights)  # without a path: $GANKIT_INCEPTION_WEIGHTS or one clear error
-        return FeatureSpace("inception", inception.features, inception.probabilities)
+        return FeatureSpace("inception", inception.features, inception.model.fc)
     if name == "stacked_mnist":  # each channel through the MNIST classifier, features side by side
         mnist = ClassifierFeatures("mnist")
         return FeatureSpace("mnist3", lambda x: torch.cat([mnist.features(x[:, c : c + 1]) for c in range(3)], 1))
@@ -84,7 +88,7 @@ def feature_space(
     def resized(images: Tensor) -> Tensor:
         return images if images.shape[-1] == size else F.interpolate(images, size=(size, size), mode="area")
 
-    return FeatureSpace(name, lambda x: extractor.features(resized(x)), lambda x: extractor.probabilities(resized(x)))
+    return FeatureSpace(name, lambda x: extractor.features(resized(x)), extractor.classifier.head)
 
 
 def evaluate_generator(
@@ -146,9 +150,8 @@ def _score(
     """Every requested metric that applies, keyed by its protocol name."""
     results: dict[str, float] = {}
     suffix = protocol_suffix(space.name, n)
-    needs_features = {"fid", "kid", "prdc", "memorization"} & set(metrics)
-    real_f = space.features(real) if needs_features else None
-    fake_f = space.features(fake) if needs_features else None
+    real_f = space.features(real) if {"fid", "kid", "prdc", "memorization"} & set(metrics) else None
+    fake_f = space.features(fake) if {"fid", "kid", "prdc", "memorization", "is"} & set(metrics) else None
     if "fid" in metrics:
         results[f"fid_{suffix}"] = fid(real_f, fake_f)
     if "kid" in metrics:
@@ -157,8 +160,11 @@ def _score(
     if "prdc" in metrics:
         for key, value in prdc(real_f, fake_f, k=5).items():
             results[f"{key}_{suffix}"] = value
-    if "is" in metrics and space.probabilities is not None:
-        mean, std = inception_score(space.probabilities(fake), splits=min(10, n))
+    if "is" in metrics and space.head is not None:
+        with torch.no_grad():
+            device = next(space.head.parameters()).device
+            probabilities = torch.softmax(space.head(fake_f.to(device)).double(), dim=1).cpu()
+        mean, std = inception_score(probabilities, splits=min(10, n))
         results[f"is_{suffix}"], results[f"is_{suffix}_std"] = mean, std
     if "modes" in metrics and real_data.mixture is not None:
         mixture = real_data.mixture

@@ -39,7 +39,7 @@ class _Buffer:
             raise ValueError(f"feature dimension changed from {self.parts[0].shape[1]} to {rows.shape[1]}")
         room = rows.shape[0] if self.capacity is None else max(self.capacity - self.count, 0)
         if room > 0:
-            self.parts.append(rows[:room])
+            self.parts.append(rows[:room].clone())  # the caller may reuse its buffer
             self.count += min(room, rows.shape[0])
 
     def all(self, what: str) -> torch.Tensor:
@@ -88,46 +88,47 @@ class FID:
         return fid_from_features(*self.stats(real=True), *self.stats(real=False))
 
 
-class KID:
+class _BufferedPair:
+    """Keeps the first `max_samples` feature rows of each side; subclasses compute on them."""
+
+    def __init__(self, max_samples: int) -> None:
+        self.max_samples = max_samples
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything seen so far."""
+        self._buffers = {side: _Buffer(self.max_samples) for side in ("real", "fake")}
+
+    def update(self, features: ArrayLike, *, real: bool) -> None:
+        """Add a (B, D) batch of real (`real=True`) or generated features."""
+        self._buffers[_side(real)].add(as_features(features))
+
+    def _features(self) -> tuple[torch.Tensor, torch.Tensor]:
+        return self._buffers["real"].all("real features"), self._buffers["fake"].all("fake features")
+
+
+class KID(_BufferedPair):
     """Streaming KID on up to `max_samples` rows per side (float64: 16·D bytes per row and side)."""
 
     def __init__(self, n_subsets: int = 100, subset_size: int = 1000, seed: int = 0, max_samples: int = 50_000) -> None:
-        self.n_subsets, self.subset_size, self.seed, self.max_samples = n_subsets, subset_size, seed, max_samples
-        self.reset()
-
-    def reset(self) -> None:
-        """Forget everything seen so far."""
-        self._buffers = {side: _Buffer(self.max_samples) for side in ("real", "fake")}
-
-    def update(self, features: ArrayLike, *, real: bool) -> None:
-        """Add a (B, D) batch of real (`real=True`) or generated features."""
-        self._buffers[_side(real)].add(as_features(features))
+        self.n_subsets, self.subset_size, self.seed = n_subsets, subset_size, seed
+        super().__init__(max_samples)
 
     def compute(self) -> tuple[float, float]:
         """Mean and std of KID over subsets, as `kid(real, fake, ...)`."""
-        real, fake = self._buffers["real"].all("real features"), self._buffers["fake"].all("fake features")
-        return kid(real, fake, self.n_subsets, self.subset_size, self.seed)
+        return kid(*self._features(), self.n_subsets, self.subset_size, self.seed)
 
 
-class PRDC:
+class PRDC(_BufferedPair):
     """Streaming precision/recall/density/coverage on up to `max_samples` rows per side."""
 
     def __init__(self, k: int = 5, max_samples: int = 10_000, chunk_size: int = 1024) -> None:
-        self.k, self.max_samples, self.chunk_size = k, max_samples, chunk_size
-        self.reset()
-
-    def reset(self) -> None:
-        """Forget everything seen so far."""
-        self._buffers = {side: _Buffer(self.max_samples) for side in ("real", "fake")}
-
-    def update(self, features: ArrayLike, *, real: bool) -> None:
-        """Add a (B, D) batch of real (`real=True`) or generated features."""
-        self._buffers[_side(real)].add(as_features(features))
+        self.k, self.chunk_size = k, chunk_size
+        super().__init__(max_samples)
 
     def compute(self) -> dict[str, float]:
         """The dict of `prdc(real, fake, k)`."""
-        real, fake = self._buffers["real"].all("real features"), self._buffers["fake"].all("fake features")
-        return prdc(real, fake, self.k, self.chunk_size)
+        return prdc(*self._features(), self.k, self.chunk_size)
 
 
 class InceptionScore:

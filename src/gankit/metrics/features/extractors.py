@@ -94,24 +94,32 @@ class ModuleFeatures:
         return torch.cat(outputs)
 
 
-class ClassifierFeatures:
-    """Penultimate features (FID/KID/PRDC) and class probabilities (Inception Score) of a shipped classifier."""
+class _FeaturesAndProbabilities:
+    """`features` (also `__call__`) and `probabilities` of `model`, each batched by ModuleFeatures."""
 
-    def __init__(self, name: str = "mnist", batch_size: int = 256) -> None:
-        self.name = name
-        self.classifier = load_classifier(name)
-        self._features = ModuleFeatures(_Method(self.classifier, "features"), batch_size)
-        self._probabilities = ModuleFeatures(_Method(self.classifier, "probabilities"), batch_size)
+    def __init__(self, model: nn.Module, batch_size: int) -> None:
+        self._features = ModuleFeatures(_Method(model, "features"), batch_size)
+        self._probabilities = ModuleFeatures(_Method(model, "probabilities"), batch_size)
 
     def features(self, images: torch.Tensor) -> torch.Tensor:
-        """Features (N, feature_dim)."""
+        """Features (N, D), float32 on CPU."""
         return self._features(images)
 
     __call__ = features
 
     def probabilities(self, images: torch.Tensor) -> torch.Tensor:
-        """Class probabilities (N, 10)."""
+        """Class probabilities (N, C), float32 on CPU."""
         return self._probabilities(images)
+
+
+class ClassifierFeatures(_FeaturesAndProbabilities):
+    """Penultimate features (FID/KID/PRDC, (N, feature_dim)) and 10-class probabilities (Inception Score) of a
+    shipped classifier."""
+
+    def __init__(self, name: str = "mnist", batch_size: int = 256) -> None:
+        self.name = name
+        self.classifier = load_classifier(name)
+        super().__init__(self.classifier, batch_size)
 
 
 class _Method(nn.Module):

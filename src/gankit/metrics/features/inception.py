@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from gankit.errors import CheckpointError
-from gankit.metrics.features.extractors import ModuleFeatures, _Method
+from gankit.metrics.features.extractors import _FeaturesAndProbabilities
 
 __all__ = [
     "INCEPTION_ENV_VAR", "INCEPTION_NUM_CLASSES", "INCEPTION_WEIGHTS_FILE", "INCEPTION_WEIGHTS_URL",
@@ -271,8 +271,9 @@ def load_inception(path: str | Path | None = None) -> InceptionV3FID:
     return model.eval()
 
 
-class InceptionFeatures:
-    """Pool3 features (FID/KID/PRDC) and 1008-class probabilities (Inception Score) of the FID Inception-v3.
+class InceptionFeatures(_FeaturesAndProbabilities):
+    """Pool3 features (FID/KID/PRDC, (N, 2048)) and 1008-class probabilities (Inception Score) of the FID
+    Inception-v3, for images in [-1, 1].
 
     Batched, without gradients, in eval mode; outputs are float32 on CPU. `device` is where the network runs.
     """
@@ -282,16 +283,4 @@ class InceptionFeatures:
         model: InceptionV3FID | None = None,
     ) -> None:
         self.model = (model if model is not None else load_inception(path)).to(device).eval()
-        self._features = ModuleFeatures(_Method(self.model, "features"), batch_size)
-        self._probabilities = ModuleFeatures(_Method(self.model, "probabilities"), batch_size)
-
-    def features(self, images: torch.Tensor) -> torch.Tensor:
-        """Features (N, 2048) of images in [-1, 1]."""
-        return self._features(images)
-
-    __call__ = features
-
-    def probabilities(self, images: torch.Tensor) -> torch.Tensor:
-        """Class probabilities (N, 1008) of images in [-1, 1]."""
-        return self._probabilities(images)
-
+        super().__init__(self.model, batch_size)
