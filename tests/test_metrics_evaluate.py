@@ -20,6 +20,8 @@ from gankit.train.run import train
 class MixtureSampler(nn.Module):
     """A "generator" that draws from the true grid25 mixture (or from one of its modes only)."""
 
+    latent_dim = 16  # the generator contract: samplers read the latent size off the module
+
     def __init__(self, modes: int = 25) -> None:
         super().__init__()
         mixture = grid25()
@@ -129,6 +131,8 @@ def test_gankit_eval_writes_eval_json_and_training_logs_eval_columns(tmp_path, g
 
 class ImageBank(nn.Module):
     """A "generator" that returns real MNIST-sample images (optionally of one digit only), picked by z."""
+
+    latent_dim = 100
 
     def __init__(self, digit: int | None = None) -> None:
         super().__init__()

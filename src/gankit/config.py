@@ -27,8 +27,11 @@ class _Section(BaseModel):
 class DataConfig(_Section):
     """Where the real samples come from."""
 
-    name: Literal["mnist", "digits", "stacked_mnist", "ring8", "grid25", "folder", "npy"] = "mnist"
+    name: Literal[
+        "mnist", "digits", "stacked_mnist", "ring8", "grid25", "folder", "npy", "breast_cancer", "wine"
+    ] = "mnist"
     path: str | None = None  # folder of images or .npy file
+    labels: str | None = None  # npy only: a .npy of integer class labels (N,) or condition vectors (N, D)
     image_size: int | None = Field(None, gt=0)  # None: the source's native size (mnist 28, digits 8)
     channels: Literal[1, 3] = 1  # folder only
     n_samples: int = Field(20_000, gt=0)  # 2D mixtures and stacked_mnist: how many samples to draw
@@ -97,6 +100,46 @@ class DynamicsConfig(_Section):
     trust_region: TrustRegionConfig | None = None  # on the generator's updates
 
 
+class ConditionConfig(_Section):
+    """Conditional GAN: on the data's class labels or condition vectors (docs/conditional.md)."""
+
+    on: Literal["none", "label", "vector"] = "none"
+    discriminator: Literal["projection", "concat", "unconditional"] = "projection"
+    aux_weight: float = Field(0.0, ge=0)  # AC-GAN: weight of an auxiliary classifier's cross-entropy
+    embed_dim: int = Field(16, gt=0)  # size of the label embedding joined to z (and to D's input for concat)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ConditionConfig:
+        if self.aux_weight > 0 and self.on != "label":
+            raise ValueError("aux_weight (AC-GAN) needs condition.on: label")
+        if self.aux_weight > 0 and self.discriminator == "concat":
+            raise ValueError("aux_weight (AC-GAN) needs discriminator projection or unconditional, not concat "
+                             "(its classifier would see the label it must predict)")
+        if self.on != "none" and self.discriminator == "unconditional" and self.aux_weight == 0:
+            raise ValueError("an unconditional discriminator needs aux_weight > 0 (AC-GAN) to learn the condition")
+        return self
+
+
+class InfoGANConfig(_Section):
+    """InfoGAN latent codes and the weight λ of the mutual-information term (0 codes: off)."""
+
+    categorical: int = Field(0, ge=0)  # categories of one categorical code (0: none)
+    continuous: int = Field(0, ge=0)  # continuous codes ~ U(-1, 1)
+    weight: float = Field(1.0, ge=0)  # λ
+    continuous_weight: float = Field(0.1, ge=0)  # relative weight of the continuous codes' term
+
+    @property
+    def enabled(self) -> bool:
+        return self.categorical > 0 or self.continuous > 0
+
+    @field_validator("categorical")
+    @classmethod
+    def _not_one(cls, value: int) -> int:
+        if value == 1:
+            raise ValueError("a categorical code needs at least 2 categories (0 turns it off)")
+        return value
+
+
 class TrainConfig(_Section):
     """Length of the run and how often it logs, draws and saves."""
 
@@ -129,7 +172,15 @@ class Config(_Section):
     loss: LossConfig = LossConfig()
     optim: OptimConfig = OptimConfig()
     dynamics: DynamicsConfig = DynamicsConfig()
+    condition: ConditionConfig = ConditionConfig()
+    infogan: InfoGANConfig = InfoGANConfig()
     train: TrainConfig = TrainConfig()
+
+    @model_validator(mode="after")
+    def _one_kind_of_control(self) -> Config:
+        if self.condition.on != "none" and self.infogan.enabled:
+            raise ValueError("choose a conditional GAN (condition.on) or InfoGAN codes (infogan.*), not both")
+        return self
 
 
 def preset_names() -> list[str]:
@@ -217,6 +268,8 @@ def _describe(err: ValidationError) -> str:
         did_you_mean = f"did you mean {'.'.join(loc[:-1] + hint)!r}? " if hint else ""
         return f"unknown config key {where!r}; {did_you_mean}valid keys here: {', '.join(valid)}"
     message = first["msg"].removeprefix("Value error, ")
+    if not loc:  # a rule across sections
+        return f"invalid config: {message}"
     return f"invalid config value for {where!r} ({first.get('input')!r}): {message}"
 
 

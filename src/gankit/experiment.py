@@ -14,23 +14,32 @@ from gankit import data, losses
 from gankit.config import Config, DataConfig, DynamicsConfig, ModelConfig
 from gankit.dynamics import Alternating, Dynamics, Extragradient, Optimistic, Simultaneous, Unrolled
 from gankit.errors import ConfigError, DataError
-from gankit.game import GANGame
+from gankit.game import ConditionalGANGame, GANGame, InfoGANGame
 from gankit.nn import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
+from gankit.nn.conditional import ConditionalDiscriminator, ConditionalGenerator, ConditionEncoder, ConditionSpec
+from gankit.nn.infogan import InfoCodes, InfoGANDiscriminator, InfoGANGenerator
 from gankit.optim import Extrapolation, TrustRegion, make_optimizer
 from gankit.penalties import smoothed_real_target
+from gankit.sampling import eval_forward, generator_inputs
 
 __all__ = [
-    "Experiment", "RealData", "build_dynamics", "build_experiment", "build_optimizers", "build_players",
-    "eval_forward", "load_real_data", "resolve_device",
+    "Experiment", "RealData", "build_dynamics", "build_experiment", "build_game", "build_optimizers",
+    "build_players", "condition_spec", "eval_forward", "load_real_data", "resolve_device",
 ]
 
 
 @dataclass
 class RealData:
-    """The training samples and, for 2D mixtures, the mixture they came from."""
+    """The training samples; for 2D mixtures the mixture they came from; labels or conditions when known.
+
+    `labels` are int64 class labels (N,) or float condition vectors (N, D); `scale` undoes the
+    standardization of tabular features.
+    """
 
     samples: Tensor
     mixture: data.Mixture | None = None
+    labels: Tensor | None = None
+    scale: data.Standardized | None = None
 
 
 @dataclass
@@ -42,6 +51,7 @@ class Experiment:
     dynamics: Dynamics
     optimizers: dict[str, Optimizer]
     batches: data.InfiniteBatches
+    condition: ConditionSpec | None = None
 
 
 def resolve_device(name: str) -> torch.device:
@@ -62,30 +72,94 @@ def load_real_data(cfg: DataConfig, seed: int) -> RealData:
     if cfg.name in data.MIXTURES:
         mixture = data.MIXTURES[cfg.name]()
         return RealData(mixture.sample(cfg.n_samples, torch.Generator().manual_seed(seed)), mixture)
+    if cfg.labels is not None and cfg.name != "npy":
+        raise ConfigError(f"data.labels applies to data.name npy; {cfg.name!r} brings its own labels, remove it")
     if cfg.name == "mnist":
-        return RealData(data.load_mnist_sample(cfg.image_size or 28))
+        images, labels = data.load_mnist_sample(cfg.image_size or 28, with_labels=True)
+        return RealData(images, labels=labels)
     if cfg.name == "stacked_mnist":
         return RealData(data.stacked_mnist(cfg.n_samples, seed)[0])
     if cfg.name == "digits":
-        return RealData(data.load_digits(cfg.image_size or 8))
+        images, labels = data.load_digits(cfg.image_size or 8, with_labels=True)
+        return RealData(images, labels=labels)
+    if cfg.name in data.TABULAR:
+        table, labels = data.load_tabular(cfg.name)
+        return RealData(table.features, labels=labels, scale=table)
     if cfg.path is None:
         raise ConfigError(f"data.name {cfg.name!r} needs data.path (e.g. --set data.path=...)")
     if cfg.name == "folder":
         if cfg.image_size is None:
             raise ConfigError("data.name 'folder' needs data.image_size (28, 32 or 64 for DCGAN)")
         return RealData(data.load_image_folder(cfg.path, cfg.image_size, cfg.channels))
-    return RealData(data.load_npy(cfg.path))
+    samples = data.load_npy(cfg.path)
+    labels = None if cfg.labels is None else data.load_condition_file(cfg.labels, len(samples))
+    return RealData(samples, labels=labels)
 
 
-def build_players(cfg: ModelConfig, sample_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
-    """Generator and discriminator for samples of `sample_shape` (without the batch dimension)."""
+def condition_spec(config: Config, real: RealData) -> ConditionSpec | None:
+    """What the conditional model is conditioned on, read off the data; None for an unconditional run."""
+    on = config.condition.on
+    if on == "none":
+        return None
+    labels = real.labels
+    if labels is None:
+        hint = " (set data.labels to a .npy of labels)" if config.data.name == "npy" else ""
+        raise DataError(f"condition.on {on!r} needs labels, but data {config.data.name!r} has none{hint}")
+    if on == "label":
+        if labels.dim() != 1 or labels.is_floating_point():
+            raise DataError("condition.on 'label' needs integer class labels (N,); these are vectors, "
+                            "use condition.on vector")
+        present = labels.unique()
+        if len(present) < 2:
+            raise DataError(f"the data has a single class ({int(present[0])}); a conditional GAN needs at least two")
+        return ConditionSpec(n_classes=int(labels.max()) + 1)
+    if labels.dim() != 2:
+        raise DataError("condition.on 'vector' needs condition vectors (N, D); these are class labels, "
+                        "use condition.on label")
+    return ConditionSpec(dim=labels.shape[1])
+
+
+def build_players(
+    config: Config, sample_shape: tuple[int, ...], condition: ConditionSpec | None = None
+) -> tuple[nn.Module, nn.Module]:
+    """Generator and discriminator for samples of `sample_shape` (without the batch dimension).
+
+    With a `condition` the players are conditional (see gankit.nn.conditional); with InfoGAN codes
+    in the config they are InfoGAN players.
+    """
+    cfg, extra_latent, extra_input = config.model, 0, 0
+    encoders: dict[str, ConditionEncoder] = {}
+    codes = InfoCodes(config.infogan.categorical, config.infogan.continuous) if config.infogan.enabled else None
+    if condition is not None:
+        encoders = {p: ConditionEncoder(condition, config.condition.embed_dim) for p in ("g", "d")}
+        extra_latent = encoders["g"].out_dim
+        extra_input = encoders["d"].out_dim if config.condition.discriminator == "concat" else 0
+    elif codes is not None:
+        extra_latent = codes.dim
+    generator, discriminator = _base_players(cfg, sample_shape, cfg.latent_dim + extra_latent, extra_input)
+    if condition is not None:
+        aux = condition.n_classes if config.condition.aux_weight > 0 else None
+        return (
+            ConditionalGenerator(generator, encoders["g"], cfg.latent_dim),
+            ConditionalDiscriminator(discriminator, encoders["d"], config.condition.discriminator, aux,
+                                     spectral_norm=cfg.spectral_norm),
+        )
+    if codes is not None:
+        return InfoGANGenerator(generator, codes, cfg.latent_dim), InfoGANDiscriminator(discriminator, codes)
+    return generator, discriminator
+
+
+def _base_players(
+    cfg: ModelConfig, sample_shape: tuple[int, ...], latent_dim: int, extra_input: int
+) -> tuple[nn.Module, nn.Module]:
+    """The MLP or DCGAN pair; D takes `extra_input` more columns (vectors) or channels (images)."""
     if cfg.arch == "mlp":
         if len(sample_shape) != 1:
             raise ConfigError(f"model.arch 'mlp' takes vector data, got samples of shape {sample_shape}; use dcgan")
         dim = sample_shape[0]
         return (
-            MLPGenerator(cfg.latent_dim, dim, hidden=cfg.g_width, depth=cfg.depth),
-            MLPDiscriminator(dim, hidden=cfg.d_width, depth=cfg.depth, spectral_norm=cfg.spectral_norm),
+            MLPGenerator(latent_dim, dim, hidden=cfg.g_width, depth=cfg.depth),
+            MLPDiscriminator(dim + extra_input, hidden=cfg.d_width, depth=cfg.depth, spectral_norm=cfg.spectral_norm),
         )
     if len(sample_shape) != 3 or sample_shape[1] != sample_shape[2] or sample_shape[1] not in (28, 32, 64):
         raise ConfigError(
@@ -94,8 +168,9 @@ def build_players(cfg: ModelConfig, sample_shape: tuple[int, ...]) -> tuple[nn.M
         )
     channels, size = sample_shape[0], sample_shape[1]
     return (
-        DCGANGenerator(cfg.latent_dim, channels=channels, image_size=size, width=cfg.g_width),
-        DCGANDiscriminator(channels=channels, image_size=size, width=cfg.d_width, spectral_norm=cfg.spectral_norm),
+        DCGANGenerator(latent_dim, channels=channels, image_size=size, width=cfg.g_width),
+        DCGANDiscriminator(channels=channels + extra_input, image_size=size, width=cfg.d_width,
+                           spectral_norm=cfg.spectral_norm),
     )
 
 
@@ -136,8 +211,8 @@ def build_optimizers(cfg: Config, game: GANGame, device: torch.device) -> dict[s
     if region is not None:
         probe = None
         if region.measure == "outputs":
-            z = torch.randn(256, cfg.model.latent_dim, generator=torch.Generator().manual_seed(cfg.seed + 2))
-            probe = _probe(game.generator, z.to(device))
+            inputs = generator_inputs(game.generator, 256, torch.Generator().manual_seed(cfg.seed + 2))
+            probe = _probe(game.generator, [x.to(device) for x in inputs])
         optimizers["generator"] = TrustRegion(
             optimizers["generator"], radius=region.radius, measure=region.measure, probe=probe,
             min_radius=region.min_radius, max_radius=region.max_radius,
@@ -145,19 +220,9 @@ def build_optimizers(cfg: Config, game: GANGame, device: torch.device) -> dict[s
     return optimizers
 
 
-def _probe(generator: nn.Module, z: Tensor) -> Callable[[], Tensor]:
-    """The generator's outputs on a fixed latent batch."""
-    return lambda: eval_forward(generator, z)
-
-
-def eval_forward(module: nn.Module, inputs: Tensor) -> Tensor:
-    """`module(inputs)` in eval mode without gradients (BatchNorm statistics untouched), mode restored."""
-    was_training = module.training
-    module.eval()
-    with torch.no_grad():
-        out = module(inputs)
-    module.train(was_training)
-    return out
+def _probe(generator: nn.Module, inputs: list[Tensor]) -> Callable[[], Tensor]:
+    """The generator's outputs on a fixed batch of inputs."""
+    return lambda: eval_forward(generator, *inputs)
 
 
 def build_experiment(cfg: Config) -> Experiment:
@@ -170,18 +235,30 @@ def build_experiment(cfg: Config) -> Experiment:
         raise DataError(
             f"train.batch_size {cfg.train.batch_size} exceeds the {len(real.samples)} samples in the data; lower it"
         )
-    generator, discriminator = build_players(cfg.model, tuple(real.samples.shape[1:]))
-    generator.to(device)
-    discriminator.to(device)
+    condition = condition_spec(cfg, real)
+    generator, discriminator = build_players(cfg, tuple(real.samples.shape[1:]), condition)
+    game = build_game(cfg, generator.to(device), discriminator.to(device))
+    dynamics = build_dynamics(cfg.dynamics)
+    optimizers = build_optimizers(cfg, game, device)
+    labels = real.labels if condition is not None else None
+    batches = data.InfiniteBatches(real.samples, cfg.train.batch_size, seed=cfg.seed, device=device, labels=labels)
+    return Experiment(cfg, device, real, game, dynamics, optimizers, batches, condition)
+
+
+def build_game(cfg: Config, generator: nn.Module, discriminator: nn.Module) -> GANGame:
+    """The game the config describes: plain, conditional (players from build_players) or InfoGAN."""
     loss = losses.get(cfg.loss.name)
     if cfg.loss.label_smoothing and not loss.supports_label_smoothing:
         raise ConfigError(f"loss.label_smoothing needs a BCE or least-squares loss, not {loss.name}; set it to 0")
-    game = GANGame(
-        generator, discriminator, loss, cfg.model.latent_dim,
+    regularizers = dict(
         gp_weight=cfg.loss.gp_weight, r1_gamma=cfg.loss.r1_gamma, r1_every=cfg.loss.r1_every,
         clip_value=cfg.loss.clip_value, real_target=smoothed_real_target(cfg.loss.label_smoothing),
     )
-    dynamics = build_dynamics(cfg.dynamics)
-    optimizers = build_optimizers(cfg, game, device)
-    batches = data.InfiniteBatches(real.samples, cfg.train.batch_size, seed=cfg.seed, device=device)
-    return Experiment(cfg, device, real, game, dynamics, optimizers, batches)
+    if isinstance(generator, ConditionalGenerator):
+        return ConditionalGANGame(generator, discriminator, loss, cfg.model.latent_dim,
+                                  aux_weight=cfg.condition.aux_weight, **regularizers)
+    if isinstance(generator, InfoGANGenerator):
+        return InfoGANGame(generator, discriminator, loss, cfg.model.latent_dim, codes=generator.codes,
+                           info_weight=cfg.infogan.weight, continuous_weight=cfg.infogan.continuous_weight,
+                           **regularizers)
+    return GANGame(generator, discriminator, loss, cfg.model.latent_dim, **regularizers)

@@ -7,17 +7,23 @@ dynamics decide which players to ask for and how to move them.
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gankit.losses import GANLoss
+from gankit.nn.infogan import InfoCodes
 from gankit.penalties import clip_weights_, gradient_penalty, r1_penalty
 
-__all__ = ["Game", "GameOutput", "GANGame"]
+__all__ = [
+    "ConditionalGANGame", "Game", "GameOutput", "GANGame", "InfoGANGame", "information_loss",
+    "mutual_information_lower_bound",
+]
 
 
 @dataclass
@@ -82,40 +88,75 @@ class GANGame(Game):
         device = next(self.generator.parameters()).device
         return torch.randn(n, self.latent_dim, device=device)
 
-    def losses(self, batch: Tensor, *, players: Collection[str], step: int) -> GameOutput:
-        real = batch
+    def losses(self, batch: object, *, players: Collection[str], step: int) -> GameOutput:
+        real, context = self.split_batch(batch)
         z = self.sample_latent(real.shape[0])
+        fake_context = self.fake_context(context, real.shape[0])
         wants_g = "generator" in players
         with torch.set_grad_enabled(wants_g):
-            fake = self.generator(z)
+            fake = self.generate(z, fake_context)
         out = GameOutput(losses={})
-        fake_logits = None
+        fake_scores = None
         if wants_g:
-            fake_logits = self.discriminator(fake)
-            out.losses["generator"] = self.loss.generator(fake_logits=fake_logits)
-            out.stats["loss_g"] = out.losses["generator"].detach()
+            fake_scores = self.discriminate(fake, fake_context)
+            loss_g = self.loss.generator(fake_logits=fake_scores[0])
+            out.stats["loss_g"] = loss_g.detach()
+            aux_g = self.auxiliary_loss("generator", (None, context), (fake_scores[1], fake_context), out.stats)
+            out.losses["generator"] = loss_g + aux_g
         if "discriminator" in players:
             # D's gradient never needs G's graph: with G also moving, reuse D(fake) (same forward).
-            d_fake_logits = fake_logits if fake_logits is not None else self.discriminator(fake.detach())
-            real_logits = self.discriminator(real)
+            d_fake = fake_scores if fake_scores is not None else self.discriminate(fake.detach(), fake_context)
+            real_scores = self.discriminate(real, context)
             loss_d = self.loss.discriminator(
-                real_logits=real_logits, fake_logits=d_fake_logits, real_target=self.real_target
+                real_logits=real_scores[0], fake_logits=d_fake[0], real_target=self.real_target
             )
             out.stats["loss_d"] = loss_d.detach()
-            loss_d = loss_d + self._penalties(real, fake.detach(), step, out.stats)
-            out.losses["discriminator"] = loss_d
-            out.stats["d_real"] = real_logits.detach().mean()
-            out.stats["d_fake"] = d_fake_logits.detach().mean()
+            aux_d = self.auxiliary_loss(
+                "discriminator", (real_scores[1], context), (d_fake[1], fake_context), out.stats
+            )
+            out.losses["discriminator"] = loss_d + aux_d + self._penalties(real, fake.detach(), context, step, out.stats)
+            out.stats["d_real"] = real_scores[0].detach().mean()
+            out.stats["d_fake"] = d_fake[0].detach().mean()
         return out
 
-    def _penalties(self, real: Tensor, fake: Tensor, step: int, stats: dict[str, Tensor]) -> Tensor | float:
+    # Hooks a conditional or InfoGAN game overrides; the unconditional game has no context.
+
+    def split_batch(self, batch: object) -> tuple[Tensor, object]:
+        """(real samples, their context); the plain game's batch is the samples alone."""
+        return batch, None  # type: ignore[return-value]
+
+    def fake_context(self, real_context: object, n: int) -> object:
+        """The context the fake samples of this batch are drawn with."""
+        return None
+
+    def generate(self, z: Tensor, context: object) -> Tensor:
+        return self.generator(z)
+
+    def discriminate(self, x: Tensor, context: object) -> tuple[Tensor, Tensor | None]:
+        """(logits, auxiliary output or None) of the discriminator on `x` in `context`."""
+        return self.discriminator(x), None
+
+    def auxiliary_loss(
+        self, player: str, real: tuple[Tensor | None, object], fake: tuple[Tensor | None, object],
+        stats: dict[str, Tensor],
+    ) -> Tensor | float:
+        """Extra loss of `player` from the (auxiliary output, context) pairs of real and fake; none here."""
+        return 0.0
+
+    def _penalties(
+        self, real: Tensor, fake: Tensor, context: object, step: int, stats: dict[str, Tensor]
+    ) -> Tensor | float:
+        # Fake samples share the real ones' context where they have one, so one critic serves both.
+        def critic(x: Tensor) -> Tensor:
+            return self.discriminate(x, context)[0]
+
         total: Tensor | float = 0.0
         if self.gp_weight > 0:
-            gp = gradient_penalty(self.discriminator, real, fake)
+            gp = gradient_penalty(critic, real, fake)
             stats["gradient_penalty"] = gp.detach()
             total = total + self.gp_weight * gp
         if self.r1_gamma > 0 and step % self.r1_every == 0:
-            r1 = r1_penalty(self.discriminator, real)
+            r1 = r1_penalty(critic, real)
             stats["r1"] = r1.detach()
             total = total + 0.5 * self.r1_gamma * self.r1_every * r1
         return total
@@ -123,3 +164,114 @@ class GANGame(Game):
     def project(self, player: str) -> None:
         if player == "discriminator" and self.clip_value is not None:
             clip_weights_(self.discriminator, self.clip_value)
+
+
+class ConditionalGANGame(GANGame):
+    """A GAN whose batches are (samples, conditions); G(z, c) and D(x, c) (Mirza & Osindero 2014).
+
+    The fake samples of a batch are drawn with the real samples' conditions, so both sides see
+    the data's distribution of conditions. With `aux_weight` > 0 and a discriminator that has an
+    auxiliary classifier, both players also minimize `aux_weight` × the cross-entropy of the
+    class it predicts (AC-GAN, Odena et al. 2017: D on real and fake, G on fake).
+    """
+
+    def __init__(self, generator: nn.Module, discriminator: nn.Module, loss: GANLoss, latent_dim: int, *,
+                 aux_weight: float = 0.0, **regularizers: float | None) -> None:
+        super().__init__(generator, discriminator, loss, latent_dim, **regularizers)
+        if aux_weight > 0 and getattr(discriminator, "classifier", None) is None:
+            raise ValueError("aux_weight > 0 needs a discriminator with an auxiliary classifier (aux_classes)")
+        self.aux_weight = aux_weight
+
+    def split_batch(self, batch: object) -> tuple[Tensor, Tensor]:
+        if not isinstance(batch, (tuple, list)) or len(batch) != 2:
+            raise TypeError("a conditional game takes batches of (samples, conditions)")
+        return batch[0], batch[1]
+
+    def fake_context(self, real_context: object, n: int) -> object:
+        return real_context
+
+    def generate(self, z: Tensor, context: object) -> Tensor:
+        return self.generator(z, context)
+
+    def discriminate(self, x: Tensor, context: object) -> tuple[Tensor, Tensor | None]:
+        return self.discriminator.scores(x, context)
+
+    def auxiliary_loss(
+        self, player: str, real: tuple[Tensor | None, object], fake: tuple[Tensor | None, object],
+        stats: dict[str, Tensor],
+    ) -> Tensor | float:
+        if self.aux_weight == 0:
+            return 0.0
+        fake_logits, fake_labels = fake
+        loss = F.cross_entropy(fake_logits, fake_labels)
+        if player == "discriminator":
+            real_logits, real_labels = real
+            loss = loss + F.cross_entropy(real_logits, real_labels)
+            stats["aux_accuracy_real"] = (real_logits.argmax(1) == real_labels).float().mean().detach()
+        stats[f"aux_loss_{player[0]}"] = loss.detach()
+        return self.aux_weight * loss
+
+
+class InfoGANGame(GANGame):
+    """InfoGAN (Chen et al. 2016): G(z, c) with latent codes c, and Q(c | x) on D's features.
+
+    Both players minimize `info_weight` × :func:`information_loss` on the fake batch, i.e. they
+    maximize the variational lower bound on I(c; G(z, c)); D's share trains Q and the shared body.
+    """
+
+    def __init__(self, generator: nn.Module, discriminator: nn.Module, loss: GANLoss, latent_dim: int, *,
+                 codes: InfoCodes, info_weight: float = 1.0, continuous_weight: float = 1.0,
+                 **regularizers: float | None) -> None:
+        super().__init__(generator, discriminator, loss, latent_dim, **regularizers)
+        self.codes = codes
+        self.info_weight = info_weight
+        self.continuous_weight = continuous_weight
+
+    def fake_context(self, real_context: object, n: int) -> object:
+        return self.codes.sample(n, device=next(self.generator.parameters()).device)
+
+    def generate(self, z: Tensor, context: object) -> Tensor:
+        return self.generator(z, context)
+
+    def discriminate(self, x: Tensor, context: object) -> tuple[Tensor, Tensor | None]:
+        return self.discriminator.scores(x)
+
+    def auxiliary_loss(
+        self, player: str, real: tuple[Tensor | None, object], fake: tuple[Tensor | None, object],
+        stats: dict[str, Tensor],
+    ) -> Tensor | float:
+        q_out, codes = fake
+        loss, bound = information_loss(q_out, codes, self.codes, self.continuous_weight)
+        stats["info_loss"] = loss.detach()
+        if bound is not None:
+            stats["mi_lower_bound"] = bound.detach()
+        return self.info_weight * loss
+
+
+def mutual_information_lower_bound(category_logits: Tensor, categories: Tensor) -> Tensor:
+    """H(c) + E[log Q(c|x)] for a uniform categorical code: log K − cross-entropy, in nats.
+
+    Equals H(c) = log K when Q recovers c exactly and is at most that; 0 for a Q that guesses uniformly.
+    """
+    return math.log(category_logits.shape[1]) - F.cross_entropy(category_logits, categories)
+
+
+def information_loss(
+    q_out: Tensor, codes: Tensor, spec: InfoCodes, continuous_weight: float = 1.0
+) -> tuple[Tensor, Tensor | None]:
+    """InfoGAN's L_I as a loss to minimize, and the categorical code's MI lower bound (None without one).
+
+    Loss = cross-entropy of the category + `continuous_weight` × the unit-variance Gaussian negative
+    log-likelihood of the continuous codes (½(c − μ)², summed over codes, constants dropped).
+    """
+    categories, continuous = spec.split(codes)
+    loss = q_out.new_zeros(())
+    bound = None
+    if categories is not None:
+        logits = q_out[:, : spec.categorical]
+        loss = loss + F.cross_entropy(logits, categories)
+        bound = mutual_information_lower_bound(logits.detach(), categories)
+    if continuous is not None:
+        means = q_out[:, spec.categorical :]
+        loss = loss + continuous_weight * 0.5 * (continuous - means).pow(2).sum(dim=1).mean()
+    return loss, bound

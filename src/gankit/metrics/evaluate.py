@@ -21,7 +21,7 @@ from torch import Tensor, nn
 from gankit.atomic import atomic_write_text
 from gankit.config import Config
 from gankit.errors import ConfigError
-from gankit.experiment import RealData, eval_forward, load_real_data
+from gankit.experiment import RealData, load_real_data
 from gankit.metrics.fid import fid
 from gankit.metrics.inception_score import inception_score
 from gankit.metrics.kid import kid
@@ -33,6 +33,8 @@ from gankit.metrics.memorization import (
 from gankit.metrics.modes import mixture_mode_stats
 from gankit.metrics.prdc import prdc
 from gankit.metrics.stacked_mnist import stacked_mnist_modes
+from gankit.nn.conditional import ConditionalGenerator
+from gankit.sampling import draw
 
 __all__ = ["METRICS", "FeatureSpace", "evaluate_generator", "feature_space", "protocol_suffix", "write_evaluation"]
 
@@ -119,7 +121,9 @@ def evaluate_generator(
     order = torch.randperm(len(real_data.samples), generator=torch.Generator().manual_seed(seed))
     real = real_data.samples[order[:n]]
     n = len(real)
-    fake = _sample(generator, config.model.latent_dim, n, seed)
+    # A conditional generator draws with the real subset's conditions: both sides share one class mix.
+    conditions = real_data.labels[order[:n]] if isinstance(generator, ConditionalGenerator) else None
+    fake = draw(generator, n, seed=seed, conditions=conditions)
     try:
         return _score(metrics, space, real, fake, real_data, config, n, seed)
     except ValueError as err:  # a metric that cannot be computed on these samples (e.g. too few for k-NN)
@@ -187,10 +191,3 @@ def _score(
         results[f"nn_distance_min_{suffix}"] = summary["min"]
         results[f"copy_fraction_{suffix}"] = summary["copy_fraction"]
     return results
-
-
-def _sample(generator: nn.Module, latent_dim: int, n: int, seed: int, batch_size: int = 500) -> Tensor:
-    """`n` samples on the CPU from a latent stream of its own (the training RNG is not touched)."""
-    device = next(generator.parameters()).device
-    z = torch.randn(n, latent_dim, generator=torch.Generator().manual_seed(seed))
-    return torch.cat([eval_forward(generator, batch.to(device)).cpu() for batch in z.split(batch_size)])

@@ -86,7 +86,8 @@ class DCGANDiscriminator(nn.Module):
     n stride-2 Conv2d(4, 2, 1) layers (width, 2*width, ...) with LeakyReLU(0.2), BatchNorm2d on all
     but the first when ``batch_norm``; a final Conv2d with kernel = last spatial size gives one logit.
     ``batch_norm=None`` means "True unless spectral_norm". With ``spectral_norm=True`` every conv
-    layer is spectrally normalized.
+    layer is spectrally normalized. ``features(x)`` is the last feature map flattened,
+    (N, ``feature_dim``); the final conv is a linear map of it.
     """
 
     def __init__(
@@ -114,10 +115,20 @@ class DCGANDiscriminator(nn.Module):
             ch *= 2
         layers.append(nn.Conv2d(ch, 1, end, 1, 0))
         self.net = nn.Sequential(*layers)
+        self._feature_shape = (ch, end, end)
+        self.feature_dim = ch * end * end
         dcgan_init_(self)
         if spectral_norm:
             apply_spectral_norm(self)
 
+    def features(self, x: Tensor) -> Tensor:
+        """The last feature map, flattened: shape (N, feature_dim)."""
+        return self.net[:-1](x).flatten(1)
+
+    def logit_from_features(self, features: Tensor) -> Tensor:
+        """The final conv applied to `features(x)`: one logit per image, shape (N,)."""
+        return self.net[-1](features.view(-1, *self._feature_shape)).flatten(1).squeeze(1)
+
     def forward(self, x: Tensor) -> Tensor:
         """Return one logit per image, shape (N,)."""
-        return self.net(x).flatten(1).squeeze(1)
+        return self.logit_from_features(self.features(x))

@@ -43,7 +43,8 @@ class MLPDiscriminator(nn.Module):
     """``depth`` hidden Linear+LeakyReLU(0.2) layers, then a Linear to one logit (higher = more real).
 
     Maps x of shape (N, in_dim) to logits of shape (N,). With ``spectral_norm=True`` every
-    Linear layer is spectrally normalized.
+    Linear layer is spectrally normalized. ``features(x)`` is the last hidden layer (N, ``feature_dim``),
+    which conditional and auxiliary heads (projection, AC-GAN, InfoGAN's Q) share.
     """
 
     def __init__(self, in_dim: int, hidden: int = 256, depth: int = 3, spectral_norm: bool = False) -> None:
@@ -57,9 +58,18 @@ class MLPDiscriminator(nn.Module):
             width = hidden
         layers.append(nn.Linear(width, 1))
         self.net = nn.Sequential(*layers)
+        self.feature_dim = hidden
         if spectral_norm:
             apply_spectral_norm(self)
 
+    def features(self, x: Tensor) -> Tensor:
+        """The last hidden layer's activations, shape (N, feature_dim)."""
+        return self.net[:-1](x)
+
+    def logit_from_features(self, features: Tensor) -> Tensor:
+        """The output layer applied to `features(x)`: one logit per sample, shape (N,)."""
+        return self.net[-1](features).squeeze(-1)
+
     def forward(self, x: Tensor) -> Tensor:
         """Return one logit per sample, shape (N,)."""
-        return self.net(x).squeeze(-1)
+        return self.logit_from_features(self.features(x))

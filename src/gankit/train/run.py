@@ -13,7 +13,9 @@ from gankit.atomic import atomic_write, atomic_write_text
 from gankit.config import Config, config_to_yaml, load_config
 from gankit.data import MIXTURES
 from gankit.errors import ConfigError
-from gankit.experiment import Experiment, build_experiment, build_players, eval_forward, resolve_device
+from gankit.experiment import Experiment, build_experiment, build_players, resolve_device
+from gankit.nn.conditional import ConditionalGenerator, ConditionSpec
+from gankit.sampling import class_grid_conditions, draw, eval_forward, generator_inputs
 from gankit.optim import ExponentialMovingAverage
 from gankit.train.callbacks import Checkpointer, EMACallback, EvalCallback, MetricsCSV, ProgressBar, SampleWriter
 from gankit.train.checkpoint import load_checkpoint
@@ -38,10 +40,15 @@ def train(config: Config, out: str | Path, *, progress: bool = True) -> RunDir:
     run = RunDir.create(out)
     atomic_write_text(run.config_path, config_to_yaml(config))
     metrics = MetricsCSV(run.metrics_path, config.train.log_every)
-    meta = {"sample_shape": list(exp.real.samples.shape[1:]), "ema": config.train.ema_decay is not None}
+    meta = {
+        "sample_shape": list(exp.real.samples.shape[1:]),
+        "ema": config.train.ema_decay is not None,
+        "condition": exp.condition.to_dict() if exp.condition is not None else None,
+    }
+    draw_fixed, columns = _fixed_sampler(exp, generator)
     callbacks += [
         metrics,
-        SampleWriter(_fixed_sampler(exp, generator), _sample_saver(exp), run, config.train.sample_every),
+        SampleWriter(draw_fixed, _sample_saver(exp, columns), run, config.train.sample_every),
         Checkpointer(run, config.train.checkpoint_every, config.train.keep_checkpoints, meta),
     ]
     if progress:
@@ -63,20 +70,33 @@ def _evaluator(exp: Experiment, generator: nn.Module) -> Callable[[], dict[str, 
     return lambda: evaluate_generator(generator, config, metrics=metrics, n=n, seed=config.seed, space=space)
 
 
-def _fixed_sampler(exp: Experiment, generator: nn.Module) -> Callable[[], Tensor]:
-    """Samples of `generator` in eval mode from one fixed latent batch, without touching the global RNG."""
-    n = exp.config.train.grid_size if exp.real.mixture is None else 2500
-    z = torch.randn(n, exp.config.model.latent_dim, generator=torch.Generator().manual_seed(exp.config.seed + 1))
-    z = z.to(exp.device)
+def _fixed_sampler(exp: Experiment, generator: nn.Module) -> tuple[Callable[[], Tensor], int | None]:
+    """Samples of `generator` in eval mode from fixed inputs (the global RNG untouched), and the grid's columns.
 
-    return lambda: eval_forward(generator, z)
+    A generator with classes (labels, or an InfoGAN categorical code) draws one row per class.
+    """
+    config = exp.config
+    rng = torch.Generator().manual_seed(config.seed + 1)
+    n = config.train.grid_size if exp.real.mixture is None else 2500
+    columns = None
+    conditions = None
+    classes = class_grid_conditions(generator, 1)
+    if classes is not None:
+        columns = max(1, n // len(classes))
+        conditions = class_grid_conditions(generator, columns)
+        n = len(conditions)
+    elif exp.condition is not None:  # condition vectors: those of the first training samples
+        conditions = exp.real.labels[:n]
+        n = len(conditions)
+    inputs = [x.to(exp.device) for x in generator_inputs(generator, n, rng, conditions)]
+    return (lambda: eval_forward(generator, *inputs)), columns
 
 
-def _sample_saver(exp: Experiment) -> Callable[[Tensor, Path], None]:
-    if exp.real.mixture is not None:
-        means = exp.real.mixture.means
-        return lambda samples, path: save_scatter(samples, path, means, title=path.stem)
-    return lambda samples, path: save_image_grid(samples, path)
+def _sample_saver(exp: Experiment, columns: int | None) -> Callable[[Tensor, Path], None]:
+    if exp.real.samples.dim() == 2:
+        means = exp.real.mixture.means if exp.real.mixture is not None else None
+        return lambda samples, path: save_scatter(samples[:, :2], path, means, title=path.stem)
+    return lambda samples, path: save_image_grid(samples, path, nrow=columns)
 
 
 def load_generator(run_dir: str | Path, device: str = "cpu") -> tuple[nn.Module, Config, int]:
@@ -84,25 +104,39 @@ def load_generator(run_dir: str | Path, device: str = "cpu") -> tuple[nn.Module,
     run = RunDir.open(run_dir)
     config = load_config(str(run.config_path))
     state = load_checkpoint(run.latest_checkpoint())
-    generator, _ = build_players(config.model, tuple(state["meta"]["sample_shape"]))
+    condition = state["meta"].get("condition")
+    spec = ConditionSpec.from_dict(condition) if condition else None
+    generator, _ = build_players(config, tuple(state["meta"]["sample_shape"]), spec)
     weights = state["callbacks"].get("EMACallback") if state["meta"]["ema"] else None
     generator.load_state_dict(weights or state["players"]["generator"])
     return generator.to(resolve_device(device)).eval(), config, int(state["step"])
 
 
-def sample_from_run(run_dir: str | Path, n: int, out: str | Path, seed: int = 0) -> Tensor:
-    """Draw `n` samples from a run and write them to `out`: a .png grid (or 2D scatter) or a .npy array."""
+def sample_from_run(
+    run_dir: str | Path, n: int, out: str | Path, seed: int = 0, conditions: Tensor | None = None
+) -> Tensor:
+    """Draw `n` samples from a run and write them to `out`: a .png grid (or 2D scatter) or a .npy array.
+
+    `conditions` are the label(s) or condition vector(s) of a conditional run; without them a
+    label-conditional run draws one row per class.
+    """
     out = Path(out)
     if out.suffix not in (".png", ".npy"):
         raise ConfigError(f"--out {out} must end in .png (a grid) or .npy (an array)")
     generator, config, _ = load_generator(run_dir)
-    z = torch.randn(n, config.model.latent_dim, generator=torch.Generator().manual_seed(seed))
-    samples = eval_forward(generator, z)
+    columns = None
+    if conditions is None and isinstance(generator, ConditionalGenerator):
+        classes = class_grid_conditions(generator, 1)
+        if classes is not None:
+            columns = max(1, n // len(classes))
+            conditions = class_grid_conditions(generator, columns)
+            n = len(conditions)
+    samples = draw(generator, n, seed=seed, conditions=conditions)
     if out.suffix == ".npy":
         atomic_write(out, lambda handle: np.save(handle, samples.numpy()))
     elif samples.dim() == 2:
         mixture = MIXTURES.get(config.data.name)
-        save_scatter(samples, out, mixture().means if mixture else None)
+        save_scatter(samples[:, :2], out, mixture().means if mixture else None)
     else:
-        save_image_grid(samples, out)
+        save_image_grid(samples, out, nrow=columns)
     return samples

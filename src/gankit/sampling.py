@@ -1,0 +1,112 @@
+"""Drawing samples from any gankit generator: plain G(z), conditional G(z, c) or InfoGAN G(z, codes).
+
+Every draw takes its latents (and, where none are given, its labels or codes) from a
+`torch.Generator` of its own, so sampling never moves the training random stream.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from gankit.errors import ConfigError
+from gankit.nn.conditional import ConditionalGenerator, ConditionSpec
+from gankit.nn.infogan import InfoCodes, InfoGANGenerator
+
+__all__ = [
+    "check_conditions", "class_grid_conditions", "draw", "eval_forward", "generator_inputs", "traversal_inputs",
+]
+
+
+def eval_forward(module: nn.Module, *inputs: Tensor) -> Tensor:
+    """`module(*inputs)` in eval mode without gradients (BatchNorm statistics untouched), mode restored."""
+    was_training = module.training
+    module.eval()
+    with torch.no_grad():
+        out = module(*inputs)
+    module.train(was_training)
+    return out
+
+
+def check_conditions(spec: ConditionSpec, conditions: Tensor, n: int) -> Tensor:
+    """Labels in 0..K-1 (N,) or vectors (N, dim) for `n` samples; one label or vector is repeated n times."""
+    if spec.is_label:
+        labels = torch.as_tensor(conditions).long().reshape(-1)
+        if len(labels) == 1:
+            labels = labels.expand(n)
+        bad = labels[(labels < 0) | (labels >= spec.n_classes)]
+        if len(bad):
+            raise ConfigError(
+                f"label {int(bad[0])} is outside the trained classes 0..{spec.n_classes - 1}; pick one of those"
+            )
+        return labels
+    vectors = torch.as_tensor(conditions, dtype=torch.float32)
+    vectors = vectors.reshape(1, -1) if vectors.dim() < 2 else vectors
+    if vectors.shape[1] != spec.dim:
+        raise ConfigError(
+            f"a condition vector of {vectors.shape[1]} numbers was given; this generator takes {spec.dim} "
+            f"(e.g. --condition {','.join(['0.0'] * int(spec.dim))})"
+        )
+    if not torch.isfinite(vectors).all():
+        raise ConfigError("the condition vector holds NaN/Inf; give finite numbers")
+    return vectors.expand(n, -1) if len(vectors) == 1 else vectors
+
+
+def generator_inputs(
+    generator: nn.Module, n: int, rng: torch.Generator, conditions: Tensor | None = None
+) -> tuple[Tensor, ...]:
+    """The inputs of `n` samples: (z,), (z, conditions) or (z, codes), drawn from `rng` where not given."""
+    z = torch.randn(n, generator.latent_dim, generator=rng)
+    if isinstance(generator, ConditionalGenerator):
+        if conditions is None:
+            if not generator.spec.is_label:
+                example = ",".join(["0.0"] * int(generator.spec.dim))
+                raise ConfigError(f"this generator is conditioned on vectors of {generator.spec.dim} numbers; "
+                                  f"give one, e.g. --condition {example}")
+            conditions = torch.randint(int(generator.spec.n_classes), (n,), generator=rng)
+        return z, check_conditions(generator.spec, conditions, n)
+    if isinstance(generator, InfoGANGenerator):
+        return z, generator.codes.sample(n, generator=rng) if conditions is None else conditions
+    if conditions is not None:
+        raise ConfigError("this run's generator is unconditional; drop --label/--condition")
+    return (z,)
+
+
+def draw(
+    generator: nn.Module, n: int, *, seed: int = 0, conditions: Tensor | None = None, batch_size: int = 500
+) -> Tensor:
+    """`n` samples on the CPU, in eval mode, in batches of `batch_size` on the generator's device."""
+    inputs = generator_inputs(generator, n, torch.Generator().manual_seed(seed), conditions)
+    device = next(generator.parameters()).device
+    chunks = zip(*(x.split(batch_size) for x in inputs))
+    return torch.cat([eval_forward(generator, *(x.to(device) for x in chunk)).cpu() for chunk in chunks])
+
+
+def class_grid_conditions(generator: nn.Module, columns: int) -> Tensor | None:
+    """Labels (or InfoGAN codes, continuous codes at 0) for a grid with one row per class; None if it has none."""
+    if isinstance(generator, ConditionalGenerator) and generator.spec.is_label:
+        return torch.arange(int(generator.spec.n_classes)).repeat_interleave(columns)
+    if isinstance(generator, InfoGANGenerator) and generator.codes.categorical:
+        codes = generator.codes
+        categories = torch.arange(codes.categorical).repeat_interleave(columns)
+        return codes.encode(categories, torch.zeros(len(categories), codes.continuous))
+    return None
+
+
+def traversal_inputs(
+    codes: InfoCodes, latent_dim: int, index: int, *, steps: int = 9, span: float = 2.0, rows: int = 8, seed: int = 0
+) -> tuple[Tensor, Tensor]:
+    """(z, codes) for a latent traversal of continuous code `index` over [-span, span] in `steps` columns.
+
+    Each row holds one z (and one category: row i has category i when there is a categorical code,
+    so there are that many rows); the other continuous codes stay at 0.
+    """
+    if not 0 <= index < codes.continuous:
+        raise ConfigError(f"continuous code {index} does not exist; this run has {codes.continuous} "
+                          f"(indices 0..{codes.continuous - 1})")
+    rows = codes.categorical or rows
+    z = torch.randn(rows, latent_dim, generator=torch.Generator().manual_seed(seed)).repeat_interleave(steps, 0)
+    continuous = torch.zeros(rows * steps, codes.continuous)
+    continuous[:, index] = torch.linspace(-span, span, steps).repeat(rows)
+    categories = torch.arange(codes.categorical).repeat_interleave(steps) if codes.categorical else None
+    return z, codes.encode(categories, continuous)
