@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 from typing import Annotated, Optional
 
+import torch
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -47,14 +48,42 @@ def sample(
     n: Annotated[int, typer.Option("-n", help="number of samples")] = 64,
     out: Annotated[Path, typer.Option(help=".png grid or .npy array")] = Path("samples.png"),
     seed: Annotated[int, typer.Option(help="seed of the latent draws")] = 0,
+    label: Annotated[Optional[int], typer.Option(help="class to draw (label-conditional runs)")] = None,
+    condition: Annotated[
+        Optional[str], typer.Option(help="condition vector to draw with, e.g. 0.3,1.2 (vector-conditional runs)")
+    ] = None,
+    traverse: Annotated[
+        Optional[int], typer.Option(help="InfoGAN: grid sweeping continuous code N (rows: categories or z)")
+    ] = None,
 ) -> None:
-    """Draw samples from a trained run's latest checkpoint (EMA weights when kept)."""
-    from gankit.train.run import sample_from_run
+    """Draw samples from a trained run's latest checkpoint (EMA weights when kept).
+
+    A label-conditional run draws one row per class unless --label picks one.
+    """
+    from gankit.train.run import sample_from_run, traverse_run
 
     if n < 1:
         raise GankitError(f"-n must be at least 1, got {n}")
-    sample_from_run(run_dir, n, out, seed=seed)
-    console.print(f"wrote {n} samples to {out}")
+    if label is not None and condition is not None:
+        raise GankitError("give --label (class labels) or --condition (vectors), not both")
+    if traverse is not None:
+        traverse_run(run_dir, traverse, out, seed=seed)
+        console.print(f"wrote a traversal of continuous code {traverse} to {out}")
+        return
+    conditions = None
+    if label is not None:
+        conditions = torch.tensor([label])
+    elif condition is not None:
+        conditions = torch.tensor([_parse_vector(condition)])
+    samples = sample_from_run(run_dir, n, out, seed=seed, conditions=conditions)
+    console.print(f"wrote {len(samples)} samples to {out}")
+
+
+def _parse_vector(text: str) -> list[float]:
+    try:
+        return [float(part) for part in text.split(",")]
+    except ValueError:
+        raise GankitError(f"--condition {text!r} is not comma-separated numbers; write e.g. --condition 0.3,1.2") from None
 
 
 @app.command("eval")

@@ -30,8 +30,17 @@ def eval_forward(module: nn.Module, *inputs: Tensor) -> Tensor:
 
 def check_conditions(spec: ConditionSpec, conditions: Tensor, n: int) -> Tensor:
     """Labels in 0..K-1 (N,) or vectors (N, dim) for `n` samples; one label or vector is repeated n times."""
+    conditions = torch.as_tensor(conditions)
+    if spec.is_label and (conditions.is_floating_point() or conditions.dim() > 1):
+        raise ConfigError(f"this generator is conditioned on class labels 0..{spec.n_classes - 1}; give --label, "
+                          "not a condition vector")
+    if not spec.is_label and not conditions.is_floating_point():
+        raise ConfigError(f"this generator is conditioned on vectors of {spec.dim} numbers; give --condition, "
+                          "not a class label")
+    if len(conditions) not in (1, n):
+        raise ValueError(f"got {len(conditions)} conditions for {n} samples; give one, or one per sample")
     if spec.is_label:
-        labels = torch.as_tensor(conditions).long().reshape(-1)
+        labels = conditions.long()
         if len(labels) == 1:
             labels = labels.expand(n)
         bad = labels[(labels < 0) | (labels >= spec.n_classes)]
@@ -40,7 +49,7 @@ def check_conditions(spec: ConditionSpec, conditions: Tensor, n: int) -> Tensor:
                 f"label {int(bad[0])} is outside the trained classes 0..{spec.n_classes - 1}; pick one of those"
             )
         return labels
-    vectors = torch.as_tensor(conditions, dtype=torch.float32)
+    vectors = conditions.float()
     vectors = vectors.reshape(1, -1) if vectors.dim() < 2 else vectors
     if vectors.shape[1] != spec.dim:
         raise ConfigError(

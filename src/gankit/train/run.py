@@ -15,7 +15,8 @@ from gankit.data import MIXTURES
 from gankit.errors import ConfigError
 from gankit.experiment import Experiment, build_experiment, build_players, resolve_device
 from gankit.nn.conditional import ConditionalGenerator, ConditionSpec
-from gankit.sampling import class_grid_conditions, draw, eval_forward, generator_inputs
+from gankit.nn.infogan import InfoGANGenerator
+from gankit.sampling import class_grid_conditions, draw, eval_forward, generator_inputs, traversal_inputs
 from gankit.optim import ExponentialMovingAverage
 from gankit.train.callbacks import Checkpointer, EMACallback, EvalCallback, MetricsCSV, ProgressBar, SampleWriter
 from gankit.train.checkpoint import load_checkpoint
@@ -23,7 +24,7 @@ from gankit.train.run_dir import RunDir
 from gankit.train.trainer import Callback, Trainer
 from gankit.viz import save_image_grid, save_scatter
 
-__all__ = ["train", "load_generator", "sample_from_run"]
+__all__ = ["train", "load_generator", "sample_from_run", "traverse_run"]
 
 
 def train(config: Config, out: str | Path, *, progress: bool = True) -> RunDir:
@@ -140,3 +141,16 @@ def sample_from_run(
     else:
         save_image_grid(samples, out, nrow=columns)
     return samples
+
+
+def traverse_run(run_dir: str | Path, index: int, out: str | Path, *, steps: int = 9, seed: int = 0) -> Tensor:
+    """Write an InfoGAN latent-traversal grid of continuous code `index` (see sampling.traversal_inputs)."""
+    generator, _, _ = load_generator(run_dir)
+    if not isinstance(generator, InfoGANGenerator) or not generator.codes.continuous:
+        raise ConfigError(f"--traverse needs an InfoGAN run with continuous codes (infogan.continuous); {run_dir} has none")
+    if Path(out).suffix != ".png":
+        raise ConfigError(f"--out {out} must end in .png for a traversal grid")
+    z, codes = traversal_inputs(generator.codes, generator.latent_dim, index, steps=steps, seed=seed)
+    images = eval_forward(generator, z, codes)
+    save_image_grid(images, out, nrow=steps)
+    return images
