@@ -89,9 +89,9 @@ def _parse_vector(text: str) -> list[float]:
 @app.command("eval")
 def evaluate(
     run_dir: Annotated[Path, typer.Argument(help="a run directory written by gankit train")],
-    metrics: Annotated[str, typer.Option(help="comma-separated: fid,kid,is,prdc,modes,memorization")] = (
-        "fid,kid,is,prdc,modes,memorization"
-    ),
+    metrics: Annotated[str, typer.Option(
+        help="comma-separated: fid,kid,is,prdc,modes,memorization,per_class,class_accuracy,code_accuracy"
+    )] = "fid,kid,is,prdc,modes,memorization,per_class,class_accuracy,code_accuracy",
     n: Annotated[int, typer.Option("--n", help="samples per side (capped by the real data set's size)")] = 5000,
     seed: Annotated[int, typer.Option(help="seed of the latent draws")] = 0,
     inception_weights: Annotated[

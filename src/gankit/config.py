@@ -153,7 +153,9 @@ class TrainConfig(_Section):
     grid_size: int = Field(64, gt=0)  # samples in each grid
     eval_every: int | None = Field(None, gt=0)  # evaluate during training (a multiple of log_every)
     eval_n: int = Field(1000, gt=1)  # samples per side for evaluation during training
-    eval_metrics: list[Literal["fid", "kid", "is", "prdc", "modes", "memorization"]] = ["fid", "prdc", "modes"]
+    eval_metrics: list[
+        Literal["fid", "kid", "is", "prdc", "modes", "memorization", "per_class", "class_accuracy", "code_accuracy"]
+    ] = ["fid", "prdc", "modes", "class_accuracy", "code_accuracy"]
 
     @model_validator(mode="after")
     def _eval_on_log_steps(self) -> TrainConfig:

@@ -22,6 +22,7 @@ from gankit.atomic import atomic_write_text
 from gankit.config import Config
 from gankit.errors import ConfigError
 from gankit.experiment import RealData, load_real_data
+from gankit.metrics.conditional import best_matching_accuracy, class_accuracy, per_class_indices
 from gankit.metrics.fid import fid
 from gankit.metrics.inception_score import inception_score
 from gankit.metrics.kid import kid
@@ -34,11 +35,12 @@ from gankit.metrics.modes import mixture_mode_stats
 from gankit.metrics.prdc import prdc
 from gankit.metrics.stacked_mnist import stacked_mnist_modes
 from gankit.nn.conditional import ConditionalGenerator
+from gankit.nn.infogan import InfoGANGenerator
 from gankit.sampling import draw
 
 __all__ = ["METRICS", "FeatureSpace", "evaluate_generator", "feature_space", "protocol_suffix", "write_evaluation"]
 
-METRICS = ("fid", "kid", "is", "prdc", "modes", "memorization")
+METRICS = ("fid", "kid", "is", "prdc", "modes", "memorization", "per_class", "class_accuracy", "code_accuracy")
 
 
 @dataclass
@@ -121,13 +123,68 @@ def evaluate_generator(
     order = torch.randperm(len(real_data.samples), generator=torch.Generator().manual_seed(seed))
     real = real_data.samples[order[:n]]
     n = len(real)
-    # A conditional generator draws with the real subset's conditions: both sides share one class mix.
-    conditions = real_data.labels[order[:n]] if isinstance(generator, ConditionalGenerator) else None
+    conditions, fake_labels = _conditions(generator, real_data, order[:n], seed)
     fake = draw(generator, n, seed=seed, conditions=conditions)
     try:
-        return _score(metrics, space, real, fake, real_data, config, n, seed)
+        results = _score(metrics, space, real, fake, real_data, config, n, seed)
+        if fake_labels is not None:
+            results.update(_score_classes(metrics, space, generator, real, fake, fake_labels, n))
+        return results
     except ValueError as err:  # a metric that cannot be computed on these samples (e.g. too few for k-NN)
         raise ConfigError(f"cannot compute the metrics with n={n} ({err}); use a larger --n") from None
+
+
+def _conditions(
+    generator: nn.Module, real_data: RealData, subset: Tensor, seed: int
+) -> tuple[Tensor | None, Tensor | None]:
+    """(what to draw the fake samples with, their class per sample) for conditional and InfoGAN generators.
+
+    A conditional generator draws with the real subset's own conditions, so both sides share one
+    class mix and each class has as many fake as real samples. InfoGAN draws uniform codes.
+    """
+    if isinstance(generator, ConditionalGenerator):
+        conditions = real_data.labels[subset]
+        return conditions, conditions if generator.spec.is_label else None
+    if isinstance(generator, InfoGANGenerator) and generator.codes.categorical:
+        codes = generator.codes.sample(len(subset), generator=torch.Generator().manual_seed(seed + 1))
+        return codes, generator.codes.split(codes)[0]
+    return None, None
+
+
+def _score_classes(
+    metrics: Collection[str], space: FeatureSpace, generator: nn.Module, real: Tensor, fake: Tensor,
+    fake_labels: Tensor, n: int,
+) -> dict[str, float]:
+    """Per-class FID/precision/recall and class accuracy (conditional), or code accuracy (InfoGAN)."""
+    results: dict[str, float] = {}
+    suffix = protocol_suffix(space.name, n)
+    wants_predictions = space.head is not None and (
+        ("class_accuracy" in metrics and isinstance(generator, ConditionalGenerator))
+        or ("code_accuracy" in metrics and isinstance(generator, InfoGANGenerator))
+    )
+    fake_f = space.features(fake) if wants_predictions or "per_class" in metrics else None
+    if wants_predictions:
+        with torch.no_grad():
+            device = next(space.head.parameters()).device
+            predicted = space.head(fake_f.to(device)).argmax(dim=1).cpu()
+        if isinstance(generator, ConditionalGenerator):
+            results[f"class_accuracy_{suffix}"] = class_accuracy(predicted, fake_labels)
+        else:
+            accuracy, _ = best_matching_accuracy(
+                fake_labels, predicted, generator.codes.categorical, space.head.out_features
+            )
+            results[f"code_accuracy_{suffix}"] = accuracy
+    if "per_class" in metrics and isinstance(generator, ConditionalGenerator):
+        real_f = space.features(real)
+        for label, rows in per_class_indices(fake_labels).items():
+            class_suffix = f"{protocol_suffix(space.name, len(rows))}_class{label}"
+            if len(rows) >= 2:
+                results[f"fid_{class_suffix}"] = fid(real_f[rows], fake_f[rows])
+            if len(rows) > 5:  # k-NN precision/recall with k = 5
+                scores = prdc(real_f[rows], fake_f[rows], k=5)
+                results[f"precision_{class_suffix}"] = scores["precision"]
+                results[f"recall_{class_suffix}"] = scores["recall"]
+    return results
 
 
 def write_evaluation(
