@@ -12,7 +12,7 @@ from gankit.metrics.evaluate import evaluate_generator
 from gankit.train.run import load_generator, train
 from tests.cli_helpers import assert_user_error
 
-SMALL_DIGITS = ["condition.on=label", "model.g_width=16", "model.d_width=16", "train.batch_size=32",
+SMALL_DIGITS = ["condition.kind=label", "model.g_width=16", "model.d_width=16", "train.batch_size=32",
                 "train.sample_every=100", "train.checkpoint_every=100"]
 
 
@@ -73,7 +73,7 @@ def test_vector_conditions_from_an_npy_file(tmp_path, gankit):
     np.save(tmp_path / "x.npy", samples)
     np.save(tmp_path / "c.npy", conditions)
     overrides = ["data.name=npy", f"data.path={tmp_path / 'x.npy'}", f"data.labels={tmp_path / 'c.npy'}",
-                 "condition.on=vector", "train.batch_size=32", "train.sample_every=5"]
+                 "condition.kind=vector", "train.batch_size=32", "train.sample_every=5"]
     train(load_config("ring8", overrides, steps=5), tmp_path / "run", progress=False)
     result = gankit("sample", str(tmp_path / "run"), "--condition", "0.3,1.2", "-n", "4",
                     "--out", str(tmp_path / "s.npy"))
@@ -109,13 +109,13 @@ def _npy_config(tmp_path, labels, extra=()):
 
 
 @pytest.mark.parametrize("labels, extra, error, message", [
-    (None, ["condition.on=label"], DataError, "needs labels, but data 'npy' has none (set data.labels"),
-    (np.zeros(64, dtype=np.int64), ["condition.on=label"], DataError, "single class"),
-    (np.arange(63) % 3, ["condition.on=label"], DataError, "63 rows for 64 samples"),
-    (np.arange(64) % 3 - 1, ["condition.on=label"], DataError, "negative labels"),
-    (np.full(64, 0.5), ["condition.on=label"], DataError, "non-integer labels"),
-    (np.zeros((64, 2), dtype=np.float32), ["condition.on=label"], DataError, "use condition.on vector"),
-    (np.arange(64) % 3, ["condition.on=vector"], DataError, "use condition.on label"),
+    (None, ["condition.kind=label"], DataError, "needs labels, but data 'npy' has none (set data.labels"),
+    (np.zeros(64, dtype=np.int64), ["condition.kind=label"], DataError, "single class"),
+    (np.arange(63) % 3, ["condition.kind=label"], DataError, "63 rows for 64 samples"),
+    (np.arange(64) % 3 - 1, ["condition.kind=label"], DataError, "negative labels"),
+    (np.full(64, 0.5), ["condition.kind=label"], DataError, "non-integer labels"),
+    (np.zeros((64, 2), dtype=np.float32), ["condition.kind=label"], DataError, "use condition.kind vector"),
+    (np.arange(64) % 3, ["condition.kind=vector"], DataError, "use condition.kind label"),
 ])
 def test_bad_labels_are_one_clear_error(tmp_path, labels, extra, error, message):
     with pytest.raises(error, match=message.replace("(", r"\(")):
@@ -127,14 +127,14 @@ def test_labels_belong_to_npy_data_only():
         build_experiment(load_config("mnist", ["data.labels=y.npy"]))
     with pytest.raises(DataError, match="needs labels, but data 'stacked_mnist' has none"):
         build_experiment(load_config("mnist", ["data.name=stacked_mnist", "data.n_samples=100",
-                                               "condition.on=label"]))
+                                               "condition.kind=label"]))
 
 
 @pytest.mark.parametrize("overrides, message", [
-    (["condition.on=label", "infogan.categorical=10"], "not both"),
-    (["condition.on=label", "condition.aux_weight=1", "condition.discriminator=concat"], "not concat"),
-    (["condition.on=label", "condition.discriminator=unconditional"], "needs aux_weight > 0"),
-    (["condition.on=vector", "condition.aux_weight=1"], "needs condition.on: label"),
+    (["condition.kind=label", "infogan.categorical=10"], "not both"),
+    (["condition.kind=label", "condition.aux_weight=1", "condition.discriminator=concat"], "not concat"),
+    (["condition.kind=label", "condition.discriminator=unconditional"], "needs aux_weight > 0"),
+    (["condition.kind=vector", "condition.aux_weight=1"], "needs condition.kind: label"),
     (["infogan.categorical=1"], "at least 2 categories"),
 ])
 def test_inconsistent_conditional_configs_are_refused(overrides, message):
@@ -147,7 +147,7 @@ def test_train_cli_reports_a_single_class_as_one_line(tmp_path, gankit):
     np.save(tmp_path / "y.npy", np.ones(32, dtype=np.int64))
     result = gankit("train", "ring8", "--out", str(tmp_path / "run"), "--steps", "2", "--set", "data.name=npy",
                     "--set", f"data.path={tmp_path / 'x.npy'}", "--set", f"data.labels={tmp_path / 'y.npy'}",
-                    "--set", "condition.on=label", "--set", "train.batch_size=8")
+                    "--set", "condition.kind=label", "--set", "train.batch_size=8")
     assert_user_error(result, "single class (1)")
     assert not (tmp_path / "run").exists()  # nothing written
 

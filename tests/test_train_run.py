@@ -97,9 +97,9 @@ def test_generator_fools_a_frozen_discriminator():
 @pytest.mark.parametrize("preset, extra", [
     ("ring8", []),
     ("digits", []),
-    ("digits", ["condition.on=label", "condition.aux_weight=1"]),  # projection + AC-GAN
+    ("digits", ["condition.kind=label", "condition.aux_weight=1"]),  # projection + AC-GAN
     ("ring8", ["infogan.categorical=8", "infogan.continuous=1", "loss.r1_gamma=1"]),
-    ("ring8", ["data.name=wine", "condition.on=label", "condition.discriminator=concat"]),
+    ("ring8", ["data.name=wine", "condition.kind=label", "condition.discriminator=concat"]),
 ])
 def test_resume_from_a_checkpoint_is_bit_identical(preset, extra, tmp_path):
     overrides = TINY[preset] + ["dynamics.d_steps=2"] + extra

@@ -103,19 +103,19 @@ class DynamicsConfig(_Section):
 class ConditionConfig(_Section):
     """Conditional GAN: on the data's class labels or condition vectors (docs/conditional.md)."""
 
-    on: Literal["none", "label", "vector"] = "none"
+    kind: Literal["none", "label", "vector"] = "none"  # what to condition on (data labels or condition vectors)
     discriminator: Literal["projection", "concat", "unconditional"] = "projection"
     aux_weight: float = Field(0.0, ge=0)  # AC-GAN: weight of an auxiliary classifier's cross-entropy
     embed_dim: int = Field(16, gt=0)  # size of the label embedding joined to z (and to D's input for concat)
 
     @model_validator(mode="after")
     def _consistent(self) -> ConditionConfig:
-        if self.aux_weight > 0 and self.on != "label":
-            raise ValueError("aux_weight (AC-GAN) needs condition.on: label")
+        if self.aux_weight > 0 and self.kind != "label":
+            raise ValueError("aux_weight (AC-GAN) needs condition.kind: label")
         if self.aux_weight > 0 and self.discriminator == "concat":
             raise ValueError("aux_weight (AC-GAN) needs discriminator projection or unconditional, not concat "
                              "(its classifier would see the label it must predict)")
-        if self.on != "none" and self.discriminator == "unconditional" and self.aux_weight == 0:
+        if self.kind != "none" and self.discriminator == "unconditional" and self.aux_weight == 0:
             raise ValueError("an unconditional discriminator needs aux_weight > 0 (AC-GAN) to learn the condition")
         return self
 
@@ -180,8 +180,8 @@ class Config(_Section):
 
     @model_validator(mode="after")
     def _one_kind_of_control(self) -> Config:
-        if self.condition.on != "none" and self.infogan.enabled:
-            raise ValueError("choose a conditional GAN (condition.on) or InfoGAN codes (infogan.*), not both")
+        if self.condition.kind != "none" and self.infogan.enabled:
+            raise ValueError("choose a conditional GAN (condition.kind) or InfoGAN codes (infogan.*), not both")
         return self
 
 

@@ -98,24 +98,24 @@ def load_real_data(cfg: DataConfig, seed: int) -> RealData:
 
 def condition_spec(config: Config, real: RealData) -> ConditionSpec | None:
     """What the conditional model is conditioned on, read off the data; None for an unconditional run."""
-    on = config.condition.on
-    if on == "none":
+    kind = config.condition.kind
+    if kind == "none":
         return None
     labels = real.labels
     if labels is None:
         hint = " (set data.labels to a .npy of labels)" if config.data.name == "npy" else ""
-        raise DataError(f"condition.on {on!r} needs labels, but data {config.data.name!r} has none{hint}")
-    if on == "label":
+        raise DataError(f"condition.kind {kind!r} needs labels, but data {config.data.name!r} has none{hint}")
+    if kind == "label":
         if labels.dim() != 1 or labels.is_floating_point():
-            raise DataError("condition.on 'label' needs integer class labels (N,); these are vectors, "
-                            "use condition.on vector")
+            raise DataError("condition.kind 'label' needs integer class labels (N,); these are vectors, "
+                            "use condition.kind vector")
         present = labels.unique()
         if len(present) < 2:
             raise DataError(f"the data has a single class ({int(present[0])}); a conditional GAN needs at least two")
         return ConditionSpec(n_classes=int(labels.max()) + 1)
     if labels.dim() != 2:
-        raise DataError("condition.on 'vector' needs condition vectors (N, D); these are class labels, "
-                        "use condition.on label")
+        raise DataError("condition.kind 'vector' needs condition vectors (N, D); these are class labels, "
+                        "use condition.kind label")
     return ConditionSpec(dim=labels.shape[1])
 
 
