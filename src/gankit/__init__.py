@@ -14,7 +14,7 @@ from gankit.dynamics import (
     Alternating, BilinearGame, Dynamics, Extragradient, Optimistic, Simultaneous, Unrolled,
 )
 from gankit.errors import CheckpointError, ConfigError, DataError, GankitError
-from gankit.game import Game, GameOutput, GANGame
+from gankit.game import ConditionalGANGame, Game, GameOutput, GANGame, InfoGANGame
 from gankit.optim import ExponentialMovingAverage, ExtraAdam, Extrapolation, TrustRegion
 from gankit.train.trainer import Callback, Trainer
 
@@ -25,7 +25,7 @@ __all__ = [
     "Config", "load_config",
     "Alternating", "BilinearGame", "Dynamics", "Extragradient", "Optimistic", "Simultaneous", "Unrolled",
     "CheckpointError", "ConfigError", "DataError", "GankitError",
-    "Game", "GameOutput", "GANGame",
+    "ConditionalGANGame", "Game", "GameOutput", "GANGame", "InfoGANGame",
     "ExponentialMovingAverage", "ExtraAdam", "Extrapolation", "TrustRegion",
     "Callback", "Trainer",
 ]
