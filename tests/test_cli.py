@@ -97,7 +97,7 @@ def test_existing_run_directory_is_left_alone(tmp_path, gankit):
 
 def test_presets_command_prints_a_loadable_config(tmp_path, gankit):
     listed = gankit("presets")
-    assert listed.stdout.split() == ["digits", "grid25", "mnist", "ring8"]
+    assert listed.stdout.split() == ["digits", "grid25", "mnist", "mnist_cgan", "mnist_infogan", "ring8", "tabular"]
     shown = gankit("presets", "ring8")
     (tmp_path / "mine.yaml").write_text(shown.stdout)
     result = gankit("train", str(tmp_path / "mine.yaml"), "--steps", "1", "--no-progress", "--out",

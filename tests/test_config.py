@@ -8,10 +8,11 @@ from gankit.errors import ConfigError
 
 
 def test_shipped_presets():
-    assert preset_names() == ["digits", "grid25", "mnist", "ring8"]
+    assert preset_names() == ["digits", "grid25", "mnist", "mnist_cgan", "mnist_infogan", "ring8", "tabular"]
+    data = {"mnist_cgan": "mnist", "mnist_infogan": "mnist", "tabular": "breast_cancer"}
     for name in preset_names():
         config = load_config(name)
-        assert config.data.name == name
+        assert config.data.name == data.get(name, name)
 
 
 def test_default_is_the_mnist_dcgan():

@@ -19,6 +19,10 @@ TINY = {
     "digits": ["model.g_width=8", "model.d_width=8", "train.batch_size=16"],
     "ring8": ["data.n_samples=512", "train.batch_size=64"],
     "grid25": ["data.n_samples=512", "train.batch_size=64", "train.ema_decay=0.9"],
+    "mnist_cgan": ["model.g_width=8", "model.d_width=8", "train.batch_size=16", "train.grid_size=20"],
+    "mnist_infogan": ["model.g_width=8", "model.d_width=8", "train.batch_size=16", "train.grid_size=20",
+                      "train.eval_every=5", "train.eval_n=50"],
+    "tabular": ["train.batch_size=32"],
 }
 EVERY = ["train.log_every=1", "train.sample_every=2", "train.checkpoint_every=2", "train.keep_checkpoints=2"]
 
@@ -42,7 +46,8 @@ def test_each_preset_trains_writes_a_run_and_samples_from_it(preset, tmp_path):
     samples = sample_from_run(run.path, 10, tmp_path / "s.npy")
     saved = np.load(tmp_path / "s.npy")
     np.testing.assert_array_equal(saved, samples.numpy())
-    expected_shape = (10, 2) if config.model.arch == "mlp" else (10, 1, 28, 28)
+    vector_dim = 30 if preset == "tabular" else 2  # breast_cancer's 30 features, or a 2D mixture
+    expected_shape = (10, vector_dim) if config.model.arch == "mlp" else (10, 1, 28, 28)
     assert saved.shape == expected_shape
     sample_from_run(run.path, 9, tmp_path / "s.png")
     assert (tmp_path / "s.png").stat().st_size > 0
