@@ -246,12 +246,12 @@ def stratified_split(y: np.ndarray, test_fraction: float, seed: int) -> tuple[np
 
 
 def apply_imbalance(train: np.ndarray, y: np.ndarray, fractions: dict[int, float], seed: int) -> np.ndarray:
-    """Keep round(fraction x count) (at least 1) of each listed class's training rows, chosen by `seed`."""
+    """Keep fraction x count (rounded half up, at least 1) of each listed class's training rows, chosen by `seed`."""
     rng = np.random.default_rng(seed)
     keep = np.ones(len(train), dtype=bool)
     for label, fraction in sorted(fractions.items()):
         rows = np.flatnonzero(y[train] == label)
-        kept = max(1, round(fraction * len(rows)))
+        kept = max(1, math.floor(fraction * len(rows) + 0.5))
         keep[rng.permutation(rows)[kept:]] = False
     return train[keep]
 

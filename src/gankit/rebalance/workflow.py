@@ -239,8 +239,12 @@ def _features(data: LabeledData, x: np.ndarray, scale: Scale) -> np.ndarray:
 
 def _evaluate(plan: Plan, x: np.ndarray, y: np.ndarray, model: nn.Module, space: Scale | None,
               seed: int) -> dict[str, object]:
-    """(a) real imbalanced, (b) real + synthetic, (c) a balanced synthetic set as large as (b): all on real test."""
+    """(a) real imbalanced, (b) real + synthetic, (c) a balanced synthetic set as large as (b), (d) (b)'s counts
+    reached by repeating real rows instead: all tested on the held-out real rows."""
     data, train, k = plan.data, plan.train, plan.data.n_classes
+    rng = np.random.default_rng(seed)
+    repeated = np.concatenate([train] + [rng.choice(train[data.y[train] == c], n)
+                                         for c, n in enumerate(plan.wanted - plan.real_counts)])
     per_class = np.full(k, len(y) // k) + (np.arange(k) < len(y) % k)
     tstr_x = _generate(model, data, space, per_class, seed)
     tstr_y = np.repeat(np.arange(k), per_class)
@@ -251,6 +255,7 @@ def _evaluate(plan: Plan, x: np.ndarray, y: np.ndarray, model: nn.Module, space:
         "real": (_features(data, data.x[train], scale), data.y[train]),
         "real+synthetic": (_features(data, x, scale), y),
         "synthetic": (_features(data, tstr_x, scale), tstr_y),
+        "real+oversampled": (_features(data, data.x[repeated], scale), data.y[repeated]),
     }
     test_x = _features(data, data.x[plan.test], scale)
     return evaluate_downstream(sets, test_x, data.y[plan.test], data.class_names, minority)
