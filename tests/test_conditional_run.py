@@ -10,7 +10,7 @@ from gankit.errors import ConfigError, DataError
 from gankit.experiment import build_experiment
 from gankit.metrics.evaluate import evaluate_generator
 from gankit.train.run import load_generator, train
-from tests.cli_helpers import assert_user_error
+from cli_helpers import assert_user_error
 
 SMALL_DIGITS = ["condition.kind=label", "model.g_width=16", "model.d_width=16", "train.batch_size=32",
                 "train.sample_every=100", "train.checkpoint_every=100"]
