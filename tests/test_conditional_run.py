@@ -73,7 +73,8 @@ def test_vector_conditions_from_an_npy_file(tmp_path, gankit):
     np.save(tmp_path / "x.npy", samples)
     np.save(tmp_path / "c.npy", conditions)
     overrides = ["data.name=npy", f"data.path={tmp_path / 'x.npy'}", f"data.labels={tmp_path / 'c.npy'}",
-                 "condition.kind=vector", "train.batch_size=32", "train.sample_every=5"]
+                 "condition.kind=vector", "train.batch_size=32", "train.sample_every=5",
+                 "dynamics.trust_region.measure=outputs"]  # its probe uses the data's first condition vectors
     train(load_config("ring8", overrides, steps=5), tmp_path / "run", progress=False)
     result = gankit("sample", str(tmp_path / "run"), "--condition", "0.3,1.2", "-n", "4",
                     "--out", str(tmp_path / "s.npy"))

@@ -198,8 +198,14 @@ def build_dynamics(cfg: DynamicsConfig) -> Dynamics:
                     unroll_lr=cfg.unroll_lr)
 
 
-def build_optimizers(cfg: Config, game: GANGame, device: torch.device) -> dict[str, Optimizer]:
-    """One optimizer per player (TTUR: own learning rates), wrapped as the dynamics and trust region need."""
+def build_optimizers(
+    cfg: Config, game: GANGame, device: torch.device, probe_conditions: Tensor | None = None
+) -> dict[str, Optimizer]:
+    """One optimizer per player (TTUR: own learning rates), wrapped as the dynamics and trust region need.
+
+    `probe_conditions` are the conditions of the trust region's output probe for a vector-conditional
+    generator (labels and InfoGAN codes are drawn).
+    """
     betas = (cfg.optim.beta1, cfg.optim.beta2)
     optimizers: dict[str, Optimizer] = {
         "generator": make_optimizer(cfg.optim.name, game.parameters("generator"), cfg.optim.lr_g, betas),
@@ -211,7 +217,9 @@ def build_optimizers(cfg: Config, game: GANGame, device: torch.device) -> dict[s
     if region is not None:
         probe = None
         if region.measure == "outputs":
-            inputs = generator_inputs(game.generator, 256, torch.Generator().manual_seed(cfg.seed + 2))
+            rng = torch.Generator().manual_seed(cfg.seed + 2)
+            n = 256 if probe_conditions is None else len(probe_conditions)
+            inputs = generator_inputs(game.generator, n, rng, probe_conditions)
             probe = _probe(game.generator, [x.to(device) for x in inputs])
         optimizers["generator"] = TrustRegion(
             optimizers["generator"], radius=region.radius, measure=region.measure, probe=probe,
@@ -239,7 +247,8 @@ def build_experiment(cfg: Config) -> Experiment:
     generator, discriminator = build_players(cfg, tuple(real.samples.shape[1:]), condition)
     game = build_game(cfg, generator.to(device), discriminator.to(device))
     dynamics = build_dynamics(cfg.dynamics)
-    optimizers = build_optimizers(cfg, game, device)
+    vectors = condition is not None and not condition.is_label
+    optimizers = build_optimizers(cfg, game, device, real.labels[:256] if vectors else None)
     labels = real.labels if condition is not None else None
     batches = data.InfiniteBatches(real.samples, cfg.train.batch_size, seed=cfg.seed, device=device, labels=labels)
     return Experiment(cfg, device, real, game, dynamics, optimizers, batches, condition)
