@@ -193,6 +193,40 @@ def rebalance(
                   "and rebalance.json", highlight=False)
 
 
+@app.command()
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="a run directory written by gankit train")],
+    out: Annotated[Optional[Path], typer.Option(help="HTML file to write (default: RUN_DIR/report.html)")] = None,
+) -> None:
+    """Write one self-contained HTML page: config, curves, sample grids, evaluation, alarms, what is missing."""
+    from gankit.report import write_report
+
+    started = time.perf_counter()
+    summary = write_report(run_dir, out)
+    for problem in summary.problems:
+        console.print(f"note: {escape(problem)}", highlight=False, soft_wrap=True)
+    console.print(escape(f"wrote {summary.path} ({summary.figures} curve figures, {summary.samples} sample grids) "
+                         f"in {time.perf_counter() - started:.1f} s"), highlight=False, soft_wrap=True)
+
+
+@app.command()
+def compare(
+    run_dirs: Annotated[list[Path], typer.Argument(help="two or more run directories written by gankit train")],
+    out: Annotated[Optional[Path], typer.Option(help="output directory (default: runs/compare-TIME)")] = None,
+) -> None:
+    """Overlay the metric curves of several runs (compare.png) and tabulate their final values (compare.md/.csv)."""
+    from gankit.report import compare_runs
+
+    out = out or Path("runs") / f"compare-{time.strftime('%Y%m%d-%H%M%S')}"
+    result = compare_runs(run_dirs, out)
+    typer.echo(result.markdown, nl=False)
+    for label, problems in result.problems.items():
+        for problem in problems:
+            console.print(escape(f"note: {label}: {problem}"), highlight=False, soft_wrap=True)
+    console.print(escape(f"wrote compare.png ({len(result.shared)} shared columns), compare.md and compare.csv "
+                         f"to {out}"), highlight=False, soft_wrap=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app, turning user mistakes into one line on stderr and exit status 2."""
     try:

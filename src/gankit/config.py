@@ -151,6 +151,11 @@ class TrainConfig(_Section):
     checkpoint_every: int = Field(500, gt=0)
     keep_checkpoints: int = Field(3, gt=0)
     grid_size: int = Field(64, gt=0)  # samples in each grid
+    diagnostics: bool = True  # diag/* columns and alarms (docs/diagnostics.md)
+    tensorboard: bool = True  # TensorBoard event files in RUN/tb
+    nan_retries: int = Field(3, ge=0)  # rollbacks to the last good state on NaN/Inf before stopping (0: stop at once)
+    nan_lr_factor: float = Field(0.5, gt=0, lt=1)  # learning rates are multiplied by this at each rollback
+    keep_good_every: int = Field(100, gt=0)  # how often the in-memory good state for rollbacks is refreshed
     eval_every: int | None = Field(None, gt=0)  # evaluate during training (a multiple of log_every)
     eval_n: int = Field(1000, gt=1)  # samples per side for evaluation during training
     eval_metrics: list[

@@ -117,6 +117,9 @@ class GANGame(Game):
             out.losses["discriminator"] = loss_d + aux_d + self._penalties(real, fake.detach(), context, step, out.stats)
             out.stats["d_real"] = real_scores[0].detach().mean()
             out.stats["d_fake"] = d_fake[0].detach().mean()
+            # D's accuracy read off the sign of its logits (the decision of a BCE discriminator)
+            out.stats["d_acc_real"] = (real_scores[0].detach() > 0).float().mean()
+            out.stats["d_acc_fake"] = (d_fake[0].detach() < 0).float().mean()
         return out
 
     # Hooks a conditional or InfoGAN game overrides; the unconditional game has no context.

@@ -57,8 +57,8 @@ class MetricsCSV(Callback):
         self.last: dict[str, float] = {}
 
     def on_step_end(self, trainer: Trainer, result: StepResult) -> None:
-        if trainer.step % self.every and trainer.step != trainer.total_steps:
-            return
+        if (trainer.step % self.every and trainer.step != trainer.total_steps) or not result.stats:
+            return  # no statistics: a step undone by NaN recovery
         values = {name: float(value) for name, value in result.stats.items()}
         bad = sorted(name for name, value in values.items() if not math.isfinite(value) and not _is_metric(name))
         if bad:

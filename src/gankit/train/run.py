@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from rich.console import Console
 from torch import Tensor, nn
 
 from gankit.atomic import atomic_write, atomic_write_text
@@ -18,13 +19,19 @@ from gankit.nn.conditional import ConditionalGenerator, ConditionSpec
 from gankit.nn.infogan import InfoGANGenerator
 from gankit.sampling import class_grid_conditions, draw, eval_forward, generator_inputs, traversal_inputs
 from gankit.optim import ExponentialMovingAverage
+from gankit.train.alarms import AlarmMonitor
 from gankit.train.callbacks import Checkpointer, EMACallback, EvalCallback, MetricsCSV, ProgressBar, SampleWriter
+from gankit.train.diagnostics import Diagnostics
+from gankit.train.recovery import NaNRecovery
+from gankit.train.tensorboard import TensorBoardLogger
 from gankit.train.checkpoint import load_checkpoint
 from gankit.train.run_dir import RunDir
 from gankit.train.trainer import Callback, Trainer
 from gankit.viz import save_image_grid, save_scatter
 
 __all__ = ["train", "load_generator", "sample_from_run", "traverse_run"]
+
+_CONSOLE = Console(stderr=True)
 
 
 def train(config: Config, out: str | Path, *, progress: bool = True) -> RunDir:
@@ -46,19 +53,47 @@ def train(config: Config, out: str | Path, *, progress: bool = True) -> RunDir:
         "ema": config.train.ema_decay is not None,
         "condition": exp.condition.to_dict() if exp.condition is not None else None,
     }
-    draw_fixed, columns = _fixed_sampler(exp, generator)
+    inputs, columns = _fixed_inputs(exp, generator)
+    draw_fixed = lambda: eval_forward(generator, *inputs)  # noqa: E731
+    every = config.train.log_every
+    alarms = AlarmMonitor(run.path / "alarms.jsonl", every, notify=_CONSOLE.print if progress else None)
+    if config.train.diagnostics:
+        rows = torch.randperm(len(exp.real.samples), generator=torch.Generator().manual_seed(config.seed + 4))
+        real_batch = exp.real.samples[rows[:256]]
+        callbacks.append(Diagnostics(draw_fixed, real_batch, every, mixture=exp.real.mixture))
+    if config.train.nan_retries > 0:
+        callbacks.append(NaNRecovery(every, config.train.keep_good_every, retries=config.train.nan_retries,
+                                     lr_factor=config.train.nan_lr_factor, alarms=alarms))
+    if config.train.diagnostics:
+        callbacks.append(alarms)
     callbacks += [
         metrics,
         SampleWriter(draw_fixed, _sample_saver(exp, columns), run, config.train.sample_every),
         Checkpointer(run, config.train.checkpoint_every, config.train.keep_checkpoints, meta),
     ]
+    if config.train.tensorboard:
+        callbacks.append(TensorBoardLogger(run.path / "tb", every, config.train.sample_every, draw_fixed,
+                                           _d_outputs(exp, inputs), columns))
     if progress:
         callbacks.append(ProgressBar(config.train.log_every, lambda: metrics.last))
     trainer = Trainer(
         exp.game, exp.dynamics, exp.optimizers, exp.batches, steps=config.train.steps, callbacks=callbacks
     )
-    trainer.fit()
+    try:
+        trainer.fit()
+    finally:  # also after a divergence or an interruption: the report shows what was written
+        _write_report(run)
     return run
+
+
+def _write_report(run: RunDir) -> None:
+    """RUN/report.html; a report that cannot be written is a note, never the run's failure."""
+    from gankit.report import write_report
+
+    try:
+        write_report(run.path)
+    except Exception as err:  # noqa: BLE001 - the run's own outcome matters more than its report
+        _CONSOLE.print(f"note: could not write {run.path / 'report.html'} ({err}); run `gankit report {run.path}`")
 
 
 def _evaluator(exp: Experiment, generator: nn.Module) -> Callable[[], dict[str, float]]:
@@ -71,8 +106,8 @@ def _evaluator(exp: Experiment, generator: nn.Module) -> Callable[[], dict[str, 
     return lambda: evaluate_generator(generator, config, metrics=metrics, n=n, seed=config.seed, space=space)
 
 
-def _fixed_sampler(exp: Experiment, generator: nn.Module) -> tuple[Callable[[], Tensor], int | None]:
-    """Samples of `generator` in eval mode from fixed inputs (the global RNG untouched), and the grid's columns.
+def _fixed_inputs(exp: Experiment, generator: nn.Module) -> tuple[list[Tensor], int | None]:
+    """Fixed generator inputs for sample grids and diagnostics (the global RNG untouched), and the grid's columns.
 
     A generator with classes (labels, or an InfoGAN categorical code) draws one row per class.
     """
@@ -89,8 +124,27 @@ def _fixed_sampler(exp: Experiment, generator: nn.Module) -> tuple[Callable[[], 
     elif exp.condition is not None:  # condition vectors: those of the first training samples
         conditions = exp.real.labels[:n]
         n = len(conditions)
-    inputs = [x.to(exp.device) for x in generator_inputs(generator, n, rng, conditions)]
-    return (lambda: eval_forward(generator, *inputs)), columns
+    return [x.to(exp.device) for x in generator_inputs(generator, n, rng, conditions)], columns
+
+
+def _d_outputs(exp: Experiment, inputs: list[Tensor]) -> Callable[[], tuple[Tensor, Tensor]]:
+    """D's logits (eval mode, BatchNorm statistics untouched) on a fixed real batch and on the fixed samples."""
+    game = exp.game
+    rows = torch.randperm(len(exp.real.samples), generator=torch.Generator().manual_seed(exp.config.seed + 3))[:256]
+    real = exp.real.samples[rows].to(exp.device)
+    real_context = exp.real.labels[rows].to(exp.device) if exp.condition is not None else None
+    fake_context = inputs[1] if exp.condition is not None else None
+
+    def outputs() -> tuple[Tensor, Tensor]:
+        fake = eval_forward(game.generator, *inputs)
+        was_training = game.discriminator.training
+        game.discriminator.eval()
+        with torch.no_grad():
+            logits = game.discriminate(real, real_context)[0], game.discriminate(fake, fake_context)[0]
+        game.discriminator.train(was_training)
+        return logits
+
+    return outputs
 
 
 def _sample_saver(exp: Experiment, columns: int | None) -> Callable[[Tensor, Path], None]:

@@ -1,0 +1,135 @@
+"""Alarms: the known failure modes of GAN training, detected from the logged statistics, with advice.
+
+Each rule looks at the rows logged so far (one dict of floats per logging step) and returns a
+message when its failure is present. An alarm fires once when its condition starts holding and
+re-arms when the condition clears; every firing goes to `alarms.jsonl` in the run directory
+(`{"step", "alarm", "message", "advice"}` per line), to the console and so to the run report.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from gankit.dynamics.base import StepResult
+from gankit.train.trainer import Callback, Trainer
+
+__all__ = ["ADVICE", "Alarm", "AlarmMonitor", "RULES", "collapse", "divergence", "saturation"]
+
+Rows = Sequence[dict[str, float]]
+
+ADVICE = {
+    "saturation": "use loss.name=nonsaturating (or wasserstein with loss.gp_weight=10), model.spectral_norm=true, "
+                  "a lower optim.lr_d or fewer dynamics.d_steps",
+    "collapse": "add loss.r1_gamma or model.spectral_norm=true, try dynamics.name=unrolled or a lower optim.lr_g",
+    "divergence": "lower the learning rates, use TTUR (optim.lr_d > optim.lr_g), dynamics.name=extragradient, "
+                  "or constrain D (loss.gp_weight, model.spectral_norm)",
+    "nan": "gankit rolls back and lowers the learning rates (train.nan_retries); if it keeps failing, lower "
+           "optim.lr_g / optim.lr_d or add loss.r1_gamma",
+}
+
+
+@dataclass
+class Alarm:
+    step: int
+    alarm: str
+    message: str
+    advice: str
+
+
+def saturation(rows: Rows, window: int = 5) -> str | None:
+    """D right on ≥ 99% of real and fake samples for `window` logs while G's gradient fell below 10% of its start."""
+    recent = rows[-window:]
+    if len(rows) < 2 * window or any("d_acc_real" not in r or "grad_norm_generator" not in r for r in recent):
+        return None
+    if min(min(r["d_acc_real"], r["d_acc_fake"]) for r in recent) < 0.99:
+        return None
+    start = max(r.get("grad_norm_generator", 0.0) for r in rows[:window])
+    now = recent[-1]["grad_norm_generator"]
+    if not now < 0.1 * start:
+        return None
+    return (f"discriminator saturated: it is right on every real and fake sample for the last {window} logs and "
+            f"the generator's gradient norm fell to {now:.3g} (from {start:.3g}): the generator stops learning")
+
+
+def collapse(rows: Rows, window: int = 5, threshold: float = 0.25, warmup: int = 40) -> str | None:
+    """Sample diversity below `threshold` × the data's for `window` logs, after it had been at least twice that
+    (a generator at initialization draws one blob: not yet a collapse) or after `warmup` logs."""
+    recent = rows[-window:]
+    if len(recent) < window or any("diag/diversity" not in r for r in recent):
+        return None
+    worst = max(r["diag/diversity"] for r in recent)
+    peak = max(r.get("diag/diversity", 0.0) for r in rows)
+    if worst < threshold and (peak >= 2 * threshold or len(rows) >= warmup):
+        return (f"mode collapse: samples from fixed latents are {worst:.2f}× as spread out as real data "
+                f"for the last {window} logs (1 = as diverse as the data)")
+    return None
+
+
+def divergence(rows: Rows, growth: float = 10.0, limit: float = 1e4) -> str | None:
+    """A parameter norm grown `growth`× since the first log, or a loss/gradient norm beyond `limit`."""
+    if not rows:
+        return None
+    first, last = rows[0], rows[-1]
+    for key, value in last.items():
+        if key.startswith("diag/param_norm_") and key in first and value > growth * max(first[key], 1e-12):
+            return f"divergence: {key.removeprefix('diag/')} grew from {first[key]:.3g} to {value:.3g}"
+        if (key.startswith("loss_") or key.startswith("grad_norm_")) and math.isfinite(value) and abs(value) > limit:
+            return f"divergence: {key} reached {value:.3g}"
+    return None
+
+
+RULES: dict[str, Callable[[Rows], str | None]] = {
+    "saturation": saturation, "collapse": collapse, "divergence": divergence,
+}
+
+
+class AlarmMonitor(Callback):
+    """Check every rule at each logging step; write each firing to `path` (JSON lines) and `notify` it."""
+
+    def __init__(self, path: Path | None, every: int, notify: Callable[[str], None] | None = None) -> None:
+        self.path = path
+        self.every = every
+        self.notify = notify
+        self.first: list[dict[str, float]] = []  # the opening logs, the rules' baseline
+        self.recent: deque[dict[str, float]] = deque(maxlen=50)
+        self.fired: list[Alarm] = []
+        self._active: set[str] = set()
+
+    def on_step_end(self, trainer: Trainer, result: StepResult) -> None:
+        if trainer.step % self.every and trainer.step != trainer.total_steps:
+            return
+        if not result.stats:  # a step rolled back by NaN recovery
+            return
+        row = {k: float(v) for k, v in result.stats.items() if not k.startswith("eval/")}
+        (self.first if len(self.first) < 10 else self.recent).append(row)
+        rows = self.first + list(self.recent)
+        for name, rule in RULES.items():
+            message = rule(rows)
+            if message is None:
+                self._active.discard(name)
+            elif name not in self._active:
+                self._active.add(name)
+                self.raise_alarm(trainer.step, name, message)
+
+    def raise_alarm(self, step: int, name: str, message: str) -> None:
+        """Record one alarm: remembered, appended to the alarms file, and shown."""
+        alarm = Alarm(step, name, message, ADVICE[name])
+        self.fired.append(alarm)
+        if self.path is not None:
+            with self.path.open("a") as handle:
+                handle.write(json.dumps(asdict(alarm)) + "\n")
+        if self.notify is not None:
+            self.notify(f"alarm at step {step}: {message}; advice: {alarm.advice}")
+
+    def state_dict(self) -> dict[str, object]:
+        return {"first": self.first, "recent": list(self.recent), "active": sorted(self._active)}
+
+    def load_state_dict(self, state: dict[str, object]) -> None:
+        self.first = list(state["first"])  # type: ignore[arg-type]
+        self.recent = deque(state["recent"], maxlen=50)  # type: ignore[arg-type]
+        self._active = set(state["active"])  # type: ignore[arg-type]

@@ -1,0 +1,125 @@
+"""Alarms fire on runs built to fail that way and stay silent on the presets; NaN recovery rolls back."""
+
+import json
+
+import pytest
+import torch
+
+from gankit.config import load_config
+from gankit.experiment import build_experiment
+from gankit.train.alarms import AlarmMonitor, collapse, divergence, saturation
+from gankit.train.callbacks import TrainingDiverged
+from gankit.train.recovery import NaNRecovery
+from gankit.train.run import train
+from gankit.train.trainer import Callback, Trainer
+
+
+def _rows(n, **columns):
+    return [{k: (v(i) if callable(v) else v) for k, v in columns.items()} for i in range(n)]
+
+
+def test_saturation_needs_a_perfect_discriminator_and_a_vanishing_generator_gradient():
+    fading = _rows(12, d_acc_real=1.0, d_acc_fake=1.0, grad_norm_generator=lambda i: 1.0 if i < 5 else 0.01)
+    assert "saturated" in saturation(fading)
+    steady = _rows(12, d_acc_real=1.0, d_acc_fake=1.0, grad_norm_generator=1.0)  # non-saturating loss: fine
+    assert saturation(steady) is None
+    fooled = _rows(12, d_acc_real=1.0, d_acc_fake=lambda i: 0.9, grad_norm_generator=lambda i: 1.0 if i < 5 else 0.01)
+    assert saturation(fooled) is None
+
+
+def test_collapse_waits_for_the_generator_to_have_spread_out_once():
+    blob_at_start = _rows(10, **{"diag/diversity": 0.05})
+    assert collapse(blob_at_start) is None
+    fell = _rows(10, **{"diag/diversity": lambda i: 0.9 if i < 5 else 0.1})
+    assert "mode collapse" in collapse(fell)
+    assert "mode collapse" in collapse(_rows(40, **{"diag/diversity": 0.05}))  # never spread out: still flagged
+    assert collapse(_rows(10, **{"diag/diversity": 0.8})) is None
+
+
+def test_divergence_on_parameter_growth_or_huge_losses():
+    grows = _rows(3, **{"diag/param_norm_discriminator": lambda i: 10.0 ** i, "loss_d": 1.0})
+    assert "param_norm_discriminator grew from 1 to 100" in divergence(grows)
+    assert "loss_g reached" in divergence(_rows(2, loss_g=lambda i: 5e4 * i))
+    assert divergence(_rows(5, **{"diag/param_norm_generator": 3.0, "loss_d": 1.2})) is None
+
+
+def _alarms(run):
+    path = run / "alarms.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+FAST = ["train.sample_every=1000", "train.checkpoint_every=1000", "train.tensorboard=false"]
+
+
+def test_saturation_and_collapse_fire_on_a_run_built_to_fail(tmp_path):
+    # Minimax loss, a discriminator 500x faster than a nearly frozen generator, no R1: D wins,
+    # log(1 - D(G(z))) goes flat, and the generator's samples shrink onto a point.
+    overrides = ["loss.name=minimax", "loss.r1_gamma=0", "optim.lr_d=5e-3", "optim.lr_g=1e-5",
+                 "dynamics.d_steps=5", *FAST]
+    run = train(load_config("ring8", overrides, steps=450), tmp_path / "run", progress=False)
+    fired = {a["alarm"]: a for a in _alarms(run.path)}
+    assert set(fired) == {"saturation", "collapse"}
+    assert fired["saturation"]["step"] <= 200 and "nonsaturating" in fired["saturation"]["advice"]
+
+
+def test_divergence_fires_on_an_unconstrained_critic(tmp_path):
+    overrides = ["loss.name=wasserstein", "loss.r1_gamma=0", "optim.lr_d=1e-2", "optim.lr_g=1e-2", *FAST]
+    run = train(load_config("ring8", overrides, steps=600), tmp_path / "run", progress=False)
+    assert "divergence" in {a["alarm"] for a in _alarms(run.path)}
+
+
+@pytest.mark.parametrize("preset, steps, extra", [
+    ("ring8", 1500, []),
+    ("grid25", 1000, []),
+    ("digits", 300, ["model.g_width=16", "model.d_width=16"]),
+])
+def test_presets_raise_no_alarm(tmp_path, preset, steps, extra):
+    run = train(load_config(preset, [*FAST, *extra], steps=steps), tmp_path / "run", progress=False)
+    assert _alarms(run.path) == []
+
+
+class _Poison(Callback):
+    """Set one discriminator weight to NaN once, at `at`."""
+
+    def __init__(self, at):
+        self.at = at
+        self.done = False
+
+    def on_step_end(self, trainer, result):
+        if trainer.step == self.at and not self.done:
+            self.done = True
+            with torch.no_grad():
+                next(trainer.game.discriminator.parameters()).view(-1)[0] = float("nan")
+
+
+def _trainer(callbacks, steps=60):
+    exp = build_experiment(load_config("ring8", ["data.n_samples=512"], steps=steps))
+    return Trainer(exp.game, exp.dynamics, exp.optimizers, exp.batches, steps=steps, callbacks=callbacks)
+
+
+def test_nan_recovery_rolls_back_lowers_the_learning_rates_and_finishes(tmp_path):
+    alarms = AlarmMonitor(tmp_path / "alarms.jsonl", every=10)
+    recovery = NaNRecovery(10, 20, retries=3, lr_factor=0.5, alarms=alarms)
+    trainer = _trainer([_Poison(at=25), recovery, alarms])
+    lr_before = trainer.optimizers["discriminator"].param_groups[0]["lr"]
+    trainer.fit()
+    assert trainer.step == 60 and recovery.failures == 1
+    assert all(torch.isfinite(p).all() for m in trainer.game.players.values() for p in m.parameters())
+    assert trainer.optimizers["discriminator"].param_groups[0]["lr"] == pytest.approx(lr_before * 0.5)
+    (nan,) = _alarms(tmp_path)
+    assert nan["alarm"] == "nan" and nan["step"] == 30 and "rolled back to step 20" in nan["message"]
+    assert [vars(a) for a in alarms.fired] == [nan]
+
+
+class _AlwaysPoison(_Poison):
+    def on_step_end(self, trainer, result):
+        with torch.no_grad():
+            next(trainer.game.discriminator.parameters()).view(-1)[0] = float("nan")
+
+
+def test_nan_recovery_gives_up_after_its_retries():
+    recovery = NaNRecovery(10, 20, retries=2)
+    trainer = _trainer([_AlwaysPoison(at=0), recovery])
+    with pytest.raises(TrainingDiverged, match="again after 2 rollbacks"):
+        trainer.fit()
+    assert recovery.failures == 3
