@@ -123,3 +123,22 @@ def test_nan_recovery_gives_up_after_its_retries():
     with pytest.raises(TrainingDiverged, match="again after 2 rollbacks"):
         trainer.fit()
     assert recovery.failures == 3
+
+
+def test_tensorboard_events_hold_scalars_sample_grids_and_d_histograms(tmp_path, gankit):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    result = gankit("train", "digits", "--steps", "4", "--out", str(tmp_path / "run"), "--no-progress",
+                    "--set", "model.g_width=8", "--set", "model.d_width=8", "--set", "train.log_every=2",
+                    "--set", "train.sample_every=2")
+    assert result.returncode == 0, result.stderr
+    events = EventAccumulator(str(tmp_path / "run" / "tb"), size_guidance={"images": 0, "histograms": 0}).Reload()
+    tags = events.Tags()
+    assert {"loss_d", "loss_g", "d_acc_real", "diag/diversity"} <= set(tags["scalars"])
+    assert [e.step for e in events.Scalars("loss_g")] == [2, 4]
+    assert [e.step for e in events.Images("samples")] == [2, 4]
+    assert {"d_logits/real", "d_logits/fake"} <= set(tags["histograms"])
+    assert (tmp_path / "run" / "report.html").is_file()
+    result = gankit("train", "digits", "--steps", "2", "--out", str(tmp_path / "off"), "--no-progress",
+                    "--no-tensorboard", "--set", "model.g_width=8", "--set", "model.d_width=8")
+    assert result.returncode == 0 and not (tmp_path / "off" / "tb").exists()

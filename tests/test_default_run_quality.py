@@ -18,6 +18,7 @@ def test_default_mnist_run_draws_recognisable_digits(tmp_path):
     held_out = classifier.predict_proba(x[4000:]).max(1)
 
     run = train(load_config(), tmp_path / "run", progress=False)
+    assert not (run.path / "alarms.jsonl").exists()  # the default preset trains without any alarm
     samples = sample_from_run(run.path, 1000, tmp_path / "s.npy", seed=1)
     proba = classifier.predict_proba(samples.flatten(1).numpy())
     counts = np.bincount(proba.argmax(1), minlength=10)

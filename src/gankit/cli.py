@@ -29,17 +29,22 @@ def train(
         Optional[list[str]], typer.Option("--set", help="override a config key, e.g. --set optim.lr_d=1e-4")
     ] = None,
     progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
+    tensorboard: Annotated[
+        Optional[bool], typer.Option(help="write TensorBoard events to RUN/tb (default: train.tensorboard, on)")
+    ] = None,
 ) -> None:
-    """Train a GAN and write a run directory with config, metrics, sample grids and checkpoints."""
+    """Train a GAN and write a run directory with config, metrics, sample grids, checkpoints and report.html."""
     from gankit.train.run import train as run_training
 
-    config = load_config(source, set_ or [], steps=steps, seed=seed)
+    overrides = [*(set_ or []), *([f"train.tensorboard={str(tensorboard).lower()}"] if tensorboard is not None else [])]
+    config = load_config(source, overrides, steps=steps, seed=seed)
     name = Path(source).stem if source else "mnist"
     out = out or Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
     console.print(f"training [bold]{name}[/] for {config.train.steps} steps into {out}")
     started = time.perf_counter()
     run = run_training(config, out, progress=progress)
-    console.print(f"done in {time.perf_counter() - started:.0f} s: samples in {run.samples_dir}, metrics in {run.metrics_path}")
+    console.print(f"done in {time.perf_counter() - started:.0f} s: samples in {run.samples_dir}, metrics in "
+                  f"{run.metrics_path}, report in {run.path / 'report.html'}")
 
 
 @app.command()
