@@ -62,6 +62,31 @@ def test_saturation_and_collapse_fire_on_a_run_built_to_fail(tmp_path):
     assert fired["saturation"]["step"] <= 200 and "nonsaturating" in fired["saturation"]["advice"]
 
 
+def test_collapse_fires_once_on_a_plain_gan_on_ring8(tmp_path):
+    # Without R1 and with a fast generator, the ring8 GAN draws a small blob (0 of 8 modes).
+    overrides = ["loss.r1_gamma=0", "optim.lr_g=2e-3", *FAST]
+    run = train(load_config("ring8", overrides, steps=700), tmp_path / "run", progress=False)
+    fired = _alarms(run.path)
+    assert [a["alarm"] for a in fired] == ["collapse"]  # its diversity wobbles around 0.2: one alarm, not many
+    assert "0." in fired[0]["message"] and "r1_gamma" in fired[0]["advice"]
+
+
+def test_an_alarm_rearms_only_after_its_condition_stayed_clear():
+    monitor = AlarmMonitor(None, every=1, rearm=3)
+
+    class _T:
+        total_steps = 100
+
+    def log(step, diversity):
+        trainer = _T()
+        trainer.step = step
+        monitor.on_step_end(trainer, type("R", (), {"stats": {"diag/diversity": diversity}})())
+
+    for step, value in enumerate([0.9] * 5 + [0.1] * 5 + [0.3, 0.1, 0.1, 0.1, 0.1] + [0.9] * 3 + [0.1] * 5, 1):
+        log(step, value)
+    assert [a.step for a in monitor.fired] == [10, 23]
+
+
 def test_divergence_fires_on_an_unconstrained_critic(tmp_path):
     overrides = ["loss.name=wasserstein", "loss.r1_gamma=0", "optim.lr_d=1e-2", "optim.lr_g=1e-2", *FAST]
     run = train(load_config("ring8", overrides, steps=600), tmp_path / "run", progress=False)

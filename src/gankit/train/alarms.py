@@ -2,7 +2,8 @@
 
 Each rule looks at the rows logged so far (one dict of floats per logging step) and returns a
 message when its failure is present. An alarm fires once when its condition starts holding and
-re-arms when the condition clears; every firing goes to `alarms.jsonl` in the run directory
+re-arms only after the condition has stayed clear for `rearm` logs (so a value wobbling around a
+threshold does not fire again and again); every firing goes to `alarms.jsonl` in the run directory
 (`{"step", "alarm", "message", "advice"}` per line), to the console and so to the run report.
 """
 
@@ -91,14 +92,16 @@ RULES: dict[str, Callable[[Rows], str | None]] = {
 class AlarmMonitor(Callback):
     """Check every rule at each logging step; write each firing to `path` (JSON lines) and `notify` it."""
 
-    def __init__(self, path: Path | None, every: int, notify: Callable[[str], None] | None = None) -> None:
+    def __init__(self, path: Path | None, every: int, notify: Callable[[str], None] | None = None,
+                 rearm: int = 20) -> None:
         self.path = path
         self.every = every
         self.notify = notify
+        self.rearm = rearm
         self.first: list[dict[str, float]] = []  # the opening logs, the rules' baseline
         self.recent: deque[dict[str, float]] = deque(maxlen=50)
         self.fired: list[Alarm] = []
-        self._active: set[str] = set()
+        self._active: dict[str, int] = {}  # alarm -> consecutive clear logs since it fired
 
     def on_step_end(self, trainer: Trainer, result: StepResult) -> None:
         if trainer.step % self.every and trainer.step != trainer.total_steps:
@@ -110,10 +113,12 @@ class AlarmMonitor(Callback):
         rows = self.first + list(self.recent)
         for name, rule in RULES.items():
             message = rule(rows)
-            if message is None:
-                self._active.discard(name)
-            elif name not in self._active:
-                self._active.add(name)
+            if name in self._active:
+                self._active[name] = self._active[name] + 1 if message is None else 0
+                if self._active[name] >= self.rearm:
+                    del self._active[name]
+            elif message is not None:
+                self._active[name] = 0
                 self.raise_alarm(trainer.step, name, message)
 
     def raise_alarm(self, step: int, name: str, message: str) -> None:
@@ -127,9 +132,9 @@ class AlarmMonitor(Callback):
             self.notify(f"alarm at step {step}: {message}; advice: {alarm.advice}")
 
     def state_dict(self) -> dict[str, object]:
-        return {"first": self.first, "recent": list(self.recent), "active": sorted(self._active)}
+        return {"first": self.first, "recent": list(self.recent), "active": dict(self._active)}
 
     def load_state_dict(self, state: dict[str, object]) -> None:
         self.first = list(state["first"])  # type: ignore[arg-type]
         self.recent = deque(state["recent"], maxlen=50)  # type: ignore[arg-type]
-        self._active = set(state["active"])  # type: ignore[arg-type]
+        self._active = dict(state["active"])  # type: ignore[arg-type]
