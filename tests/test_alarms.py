@@ -159,7 +159,9 @@ def test_tensorboard_events_hold_scalars_sample_grids_and_d_histograms(tmp_path,
     assert result.returncode == 0, result.stderr
     events = EventAccumulator(str(tmp_path / "run" / "tb"), size_guidance={"images": 0, "histograms": 0}).Reload()
     tags = events.Tags()
-    assert {"loss_d", "loss_g", "d_acc_real", "diag/diversity"} <= set(tags["scalars"])
+    assert {"loss_d", "loss_g", "d_acc_real", "diag/diversity", "diag/d_gap"} <= set(tags["scalars"])
+    gap = events.Scalars("diag/d_gap")[-1].value
+    assert gap == pytest.approx(events.Scalars("d_real")[-1].value - events.Scalars("d_fake")[-1].value, abs=1e-5)
     assert [e.step for e in events.Scalars("loss_g")] == [2, 4]
     assert [e.step for e in events.Images("samples")] == [2, 4]
     assert {"d_logits/real", "d_logits/fake"} <= set(tags["histograms"])

@@ -2,6 +2,7 @@
 
 Every `every` steps (the logging interval) the callback adds to the step's statistics:
 
+- `diag/d_gap`: mean D(real) − mean D(fake) on the step's batches;
 - `diag/grad_ratio`: generator gradient norm / discriminator gradient norm;
 - `diag/loss_ratio`: mean generator loss / mean discriminator loss over the last `window` logs;
 - `diag/param_norm_<player>`: the L2 norm of each player's parameters (divergence shows here first);
@@ -61,6 +62,8 @@ class Diagnostics(Callback):
         if trainer.step % self.every and trainer.step != trainer.total_steps:
             return
         stats = result.stats
+        if "d_real" in stats and "d_fake" in stats:
+            stats["diag/d_gap"] = stats["d_real"] - stats["d_fake"]
         if "grad_norm_generator" in stats and "grad_norm_discriminator" in stats:
             stats["diag/grad_ratio"] = stats["grad_norm_generator"] / (stats["grad_norm_discriminator"] + 1e-12)
         if "loss_g" in stats and "loss_d" in stats:
