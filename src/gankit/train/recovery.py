@@ -82,4 +82,5 @@ def _snapshot(trainer: Trainer) -> dict[str, Any]:
 
 
 def _weights_finite(trainer: Trainer) -> bool:
-    return all(bool(torch.isfinite(p).all()) for module in trainer.game.players.values() for p in module.parameters())
+    checks = [torch.isfinite(p).all() for module in trainer.game.players.values() for p in module.parameters()]
+    return bool(torch.stack(checks).all())  # one host sync, not one per tensor
