@@ -32,11 +32,25 @@ def train(
     tensorboard: Annotated[
         Optional[bool], typer.Option(help="write TensorBoard events to RUN/tb (default: train.tensorboard, on)")
     ] = None,
+    resume: Annotated[Optional[Path], typer.Option(help="continue this run directory from its newest checkpoint")] = None,
+    allow_config_change: Annotated[
+        bool, typer.Option(help="with --resume: apply --set/--steps changes and record them in the run")
+    ] = False,
 ) -> None:
     """Train a GAN and write a run directory with config, metrics, sample grids, checkpoints and report.html."""
     from gankit.train.run import train as run_training
 
     overrides = [*(set_ or []), *([f"train.tensorboard={str(tensorboard).lower()}"] if tensorboard is not None else [])]
+    if resume is not None:
+        from gankit.train.resume import resume_config
+
+        if source is not None or out is not None:
+            raise GankitError("--resume continues a run with its own saved config and directory; drop SOURCE/--out")
+        config, changes = resume_config(resume, overrides, steps=steps, seed=seed, allow_change=allow_config_change)
+        console.print(f"resuming [bold]{escape(str(resume))}[/] to step {config.train.steps}", highlight=False)
+        run = run_training(config, resume, progress=progress, resume=True, changes=changes)
+        console.print(f"done: report in {run.path / 'report.html'}", highlight=False)
+        return
     config = load_config(source, overrides, steps=steps, seed=seed)
     name = Path(source).stem if source else "mnist"
     out = out or Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"

@@ -75,6 +75,20 @@ class MetricsCSV(Callback):
             row = [trainer.step, *(_fmt(values.get(c)) for c in self.columns)]
             csv.writer(handle).writerow(row)
 
+    def continue_from(self, step: int) -> None:
+        """Resume an existing file: keep its columns and the rows up to `step`, drop later ones (atomically)."""
+        if not self.path.exists():
+            return
+        with self.path.open(newline="") as handle:
+            reader = csv.DictReader(handle)
+            self.columns = [c for c in (reader.fieldnames or []) if c != "step"]
+            rows = [r for r in reader if r.get("step", "").isdigit() and int(r["step"]) <= step]
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=["step", *self.columns], restval="")
+        writer.writeheader()
+        writer.writerows(rows)
+        atomic_write_text(self.path, buffer.getvalue())
+
     def _widen(self, new: list[str]) -> None:
         rows = []
         if self.columns:

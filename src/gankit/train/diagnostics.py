@@ -58,6 +58,12 @@ class Diagnostics(Callback):
         self.real_diversity = mean_pairwise_distance(real_batch[:diversity_samples])
         self._losses: deque[tuple[float, float]] = deque(maxlen=window)
 
+    def state_dict(self) -> dict[str, list[tuple[float, float]]]:
+        return {"losses": list(self._losses)}
+
+    def load_state_dict(self, state: dict[str, list[tuple[float, float]]]) -> None:
+        self._losses = deque((tuple(pair) for pair in state["losses"]), maxlen=self._losses.maxlen)
+
     def on_step_end(self, trainer: Trainer, result: StepResult) -> None:
         if trainer.step % self.every and trainer.step != trainer.total_steps:
             return

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +13,7 @@ from torch import Tensor, nn
 from gankit.atomic import atomic_write, atomic_write_text
 from gankit.config import Config, config_to_yaml, load_config
 from gankit.data import MIXTURES
-from gankit.errors import ConfigError
+from gankit.errors import CheckpointError, ConfigError
 from gankit.experiment import Experiment, build_experiment, build_players, resolve_device
 from gankit.nn.conditional import ConditionalGenerator, ConditionSpec
 from gankit.nn.infogan import InfoGANGenerator
@@ -23,6 +23,7 @@ from gankit.train.alarms import AlarmMonitor
 from gankit.train.callbacks import Checkpointer, EMACallback, EvalCallback, MetricsCSV, ProgressBar, SampleWriter
 from gankit.train.diagnostics import Diagnostics
 from gankit.train.recovery import NaNRecovery
+from gankit.train.resume import record_config_change
 from gankit.train.tensorboard import TensorBoardLogger
 from gankit.train.checkpoint import load_checkpoint
 from gankit.train.run_dir import RunDir
@@ -34,8 +35,15 @@ __all__ = ["train", "load_generator", "sample_from_run", "traverse_run"]
 _CONSOLE = Console(stderr=True)
 
 
-def train(config: Config, out: str | Path, *, progress: bool = True) -> RunDir:
-    """Train `config` into the new run directory `out`; data and config are checked before anything is written."""
+def train(
+    config: Config, out: str | Path, *, progress: bool = True, resume: bool = False, changes: Sequence[str] = ()
+) -> RunDir:
+    """Train `config` into the new run directory `out`; data and config are checked before anything is written.
+
+    With `resume`, `out` is an existing run: training continues exactly from its newest checkpoint
+    (weights, optimizers, data order, RNG states, callbacks), metrics rows written after that checkpoint
+    are replaced, and `changes` (from gankit.train.resume.resume_config) are recorded once it has loaded.
+    """
     exp = build_experiment(config)
     callbacks: list[Callback] = []
     generator: nn.Module = exp.game.generator
@@ -45,8 +53,12 @@ def train(config: Config, out: str | Path, *, progress: bool = True) -> RunDir:
         generator = ema.shadow
     if config.train.eval_every is not None:  # before the run directory exists: unsupported data fails first
         callbacks.append(EvalCallback(_evaluator(exp, generator), config.train.eval_every))
-    run = RunDir.create(out)
-    atomic_write_text(run.config_path, config_to_yaml(config))
+    if resume:
+        run = RunDir.open(out)
+        state = load_checkpoint(run.latest_checkpoint())
+    else:
+        run = RunDir.create(out)
+        atomic_write_text(run.config_path, config_to_yaml(config))
     metrics = MetricsCSV(run.metrics_path, config.train.log_every)
     meta = {
         "sample_shape": list(exp.real.samples.shape[1:]),
@@ -79,11 +91,26 @@ def train(config: Config, out: str | Path, *, progress: bool = True) -> RunDir:
     trainer = Trainer(
         exp.game, exp.dynamics, exp.optimizers, exp.batches, steps=config.train.steps, callbacks=callbacks
     )
+    if resume:
+        try:
+            trainer.load_state_dict(state)
+        except (RuntimeError, KeyError, ValueError) as err:
+            raise CheckpointError(
+                f"the newest checkpoint of {run.path} does not fit this config ({_first_line(err)}); resume with the "
+                "config it was written with"
+            ) from None
+        metrics.continue_from(trainer.step)
+        if changes:
+            record_config_change(run, trainer.step, list(changes), config)
     try:
         trainer.fit()
     finally:  # also after a divergence or an interruption: the report shows what was written
         _write_report(run)
     return run
+
+
+def _first_line(err: Exception) -> str:
+    return str(err).strip().splitlines()[0][:300] if str(err).strip() else type(err).__name__
 
 
 def _write_report(run: RunDir) -> None:

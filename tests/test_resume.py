@@ -1,0 +1,73 @@
+"""gankit train --resume: bit-identical continuation, refused silent config changes, recorded allowed ones."""
+
+import csv
+import shutil
+
+import pytest
+import torch
+
+from cli_helpers import assert_user_error
+
+TINY = {
+    "ring8": ["data.n_samples=512", "train.ema_decay=0.9"],
+    "digits": ["model.g_width=8", "model.d_width=8", "train.batch_size=16", "dynamics.d_steps=2"],
+}
+
+
+def _sets(items):
+    return [arg for item in items for arg in ("--set", item)]
+
+
+def _weights(run):
+    state = torch.load(sorted((run / "checkpoints").iterdir())[-1], weights_only=True)
+    return state["step"], state["players"], state["callbacks"].get("EMACallback")
+
+
+@pytest.mark.parametrize("preset", sorted(TINY))
+def test_a_run_resumed_from_a_checkpoint_ends_bit_identical(preset, tmp_path, gankit):
+    every = ["train.log_every=2", "train.checkpoint_every=4", "train.keep_checkpoints=5", "train.sample_every=4"]
+    args = ["train", preset, "--steps", "8", "--no-progress", *_sets(TINY[preset] + every)]
+    assert gankit(*args, "--out", str(tmp_path / "full")).returncode == 0
+    shutil.copytree(tmp_path / "full", tmp_path / "cut")
+    (tmp_path / "cut" / "checkpoints" / "step_000008.pt").unlink()  # "killed" after the step-4 checkpoint
+    result = gankit("train", "--resume", str(tmp_path / "cut"), "--no-progress")
+    assert result.returncode == 0, result.stderr
+    step, players, ema = _weights(tmp_path / "full")
+    step_cut, players_cut, ema_cut = _weights(tmp_path / "cut")
+    assert step == step_cut == 8
+    for name in players:
+        for key, value in players[name].items():
+            assert torch.equal(value, players_cut[name][key]), (name, key)
+    if ema is not None:
+        assert all(torch.equal(ema[k], ema_cut[k]) for k in ema)
+    with (tmp_path / "cut" / "metrics.csv").open() as handle:
+        steps = [int(r["step"]) for r in csv.DictReader(handle)]
+    assert steps == [2, 4, 6, 8]  # rows after the checkpoint were replaced, not duplicated
+
+
+def test_resume_refuses_a_changed_config_and_records_an_allowed_one(tmp_path, gankit):
+    run = tmp_path / "run"
+    assert gankit("train", "ring8", "--steps", "4", "--out", str(run), "--no-progress",
+                  *_sets(["data.n_samples=512", "train.checkpoint_every=2"])).returncode == 0
+    before = (run / "config.yaml").read_text()
+    assert_user_error(gankit("train", "--resume", str(run), "--set", "optim.lr_d=1e-3", "--steps", "6"),
+                      "changed config", "optim.lr_d: 0.0005 -> 0.001", "train.steps: 4 -> 6", "--allow-config-change")
+    assert (run / "config.yaml").read_text() == before
+    result = gankit("train", "--resume", str(run), "--steps", "6", "--allow-config-change", "--no-progress")
+    assert result.returncode == 0, result.stderr
+    assert "steps: 6" in (run / "config.yaml").read_text()
+    assert '"train.steps: 4 -> 6"' in (run / "config_changes.jsonl").read_text()
+    assert _weights(run)[0] == 6
+
+
+def test_resume_errors_are_one_line(tmp_path, gankit):
+    assert_user_error(gankit("train", "--resume", str(tmp_path)), "not a gankit run directory")
+    run = tmp_path / "run"
+    assert gankit("train", "ring8", "--steps", "2", "--out", str(run), "--no-progress",
+                  *_sets(["data.n_samples=512"])).returncode == 0
+    assert_user_error(gankit("train", "ring8", "--resume", str(run)), "drop SOURCE/--out")
+    before = (run / "config.yaml").read_text()
+    result = gankit("train", "--resume", str(run), "--set", "model.d_width=7", "--allow-config-change", "--no-progress")
+    assert_user_error(result, "does not fit this config")
+    assert (run / "config.yaml").read_text() == before
+    assert not (run / "config_changes.jsonl").exists()  # a failed resume records nothing
