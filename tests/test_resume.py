@@ -71,3 +71,37 @@ def test_resume_errors_are_one_line(tmp_path, gankit):
     assert_user_error(result, "does not fit this config")
     assert (run / "config.yaml").read_text() == before
     assert not (run / "config_changes.jsonl").exists()  # a failed resume records nothing
+
+
+def test_sigterm_writes_a_checkpoint_and_the_resumed_run_matches_an_uninterrupted_one(tmp_path, gankit):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    settings = ["data.n_samples=512", "train.log_every=5", "train.checkpoint_every=1000", "train.sample_every=1000",
+                "train.tensorboard=false"]
+    args = ["train", "ring8", "--steps", "600", "--no-progress", *_sets(settings)]
+    assert gankit(*args, "--out", str(tmp_path / "full")).returncode == 0
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "gankit", *args, "--out", str(tmp_path / "cut")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    metrics = tmp_path / "cut" / "metrics.csv"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (not metrics.exists() or len(metrics.read_text().splitlines()) < 4):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "stopped by SIGTERM at step" in err and "gankit train --resume" in err
+    stopped = int(err.split("at step ")[1].split(";")[0])
+    assert 0 < stopped < 600
+    assert [p.name for p in (tmp_path / "cut" / "checkpoints").iterdir()] == [f"step_{stopped:06d}.pt"]
+    result = gankit("train", "--resume", str(tmp_path / "cut"), "--no-progress")
+    assert result.returncode == 0, result.stderr
+    _, players, _ = _weights(tmp_path / "full")
+    step, players_cut, _ = _weights(tmp_path / "cut")
+    assert step == 600
+    for name in players:
+        assert all(torch.equal(v, players_cut[name][k]) for k, v in players[name].items()), name

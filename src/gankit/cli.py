@@ -248,8 +248,13 @@ def compare(
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app, turning user mistakes into one line on stderr and exit status 2."""
+    from gankit.train.interrupt import TrainingInterrupted
+
     try:
         code = app(args=argv, standalone_mode=False)
+    except TrainingInterrupted as err:
+        console.print(f"[bold]interrupted:[/] {escape(str(err))}", highlight=False, soft_wrap=True)
+        sys.exit(130)
     except GankitError as err:
         console.print(f"[bold red]error:[/] {escape(str(err))}", highlight=False, soft_wrap=True)
         sys.exit(2)

@@ -160,9 +160,13 @@ class Checkpointer(Callback):
 
     def on_step_end(self, trainer: Trainer, result: StepResult) -> None:
         if trainer.step % self.every == 0 or trainer.step == trainer.total_steps:
-            save_checkpoint({"meta": self.meta, **trainer.state_dict()}, self.run.checkpoint_path(trainer.step))
-            for old in self.run.checkpoints()[: -self.keep]:
-                old.unlink()
+            self.save(trainer)
+
+    def save(self, trainer: Trainer) -> None:
+        """Write the trainer's state at its current step now, then drop all but the newest `keep`."""
+        save_checkpoint({"meta": self.meta, **trainer.state_dict()}, self.run.checkpoint_path(trainer.step))
+        for old in self.run.checkpoints()[: -self.keep]:
+            old.unlink()
 
 
 class ProgressBar(Callback):

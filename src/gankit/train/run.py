@@ -23,6 +23,7 @@ from gankit.train.alarms import AlarmMonitor
 from gankit.train.callbacks import Checkpointer, EMACallback, EvalCallback, MetricsCSV, ProgressBar, SampleWriter
 from gankit.train.diagnostics import Diagnostics
 from gankit.train.recovery import NaNRecovery
+from gankit.train.interrupt import TrainingInterrupted, stop_on_signals
 from gankit.train.resume import record_config_change
 from gankit.train.tensorboard import TensorBoardLogger
 from gankit.train.checkpoint import load_checkpoint
@@ -78,10 +79,11 @@ def train(
                                      lr_factor=config.train.nan_lr_factor, alarms=alarms))
     if config.train.diagnostics:
         callbacks.append(alarms)
+    checkpointer = Checkpointer(run, config.train.checkpoint_every, config.train.keep_checkpoints, meta)
     callbacks += [
         metrics,
         SampleWriter(draw_fixed, _sample_saver(exp, columns), run, config.train.sample_every),
-        Checkpointer(run, config.train.checkpoint_every, config.train.keep_checkpoints, meta),
+        checkpointer,
     ]
     if config.train.tensorboard:
         callbacks.append(TensorBoardLogger(run.path / "tb", every, config.train.sample_every, draw_fixed,
@@ -103,7 +105,14 @@ def train(
         if changes:
             record_config_change(run, trainer.step, list(changes), config)
     try:
-        trainer.fit()
+        with stop_on_signals(trainer) as received:
+            trainer.fit()
+        if received and trainer.step < trainer.total_steps:
+            checkpointer.save(trainer)
+            raise TrainingInterrupted(
+                f"stopped by {received[0]} at step {trainer.step}; a checkpoint was written: continue with "
+                f"`gankit train --resume {run.path}`"
+            )
     finally:  # also after a divergence or an interruption: the report shows what was written
         _write_report(run)
     return run
