@@ -92,12 +92,15 @@ def test_infogan_run_reports_code_accuracy_and_traverses(tmp_path, gankit):
     train(config, tmp_path / "run", progress=False)
     generator, _, _ = load_generator(tmp_path / "run")
     scores = evaluate_generator(generator, config, metrics=["code_accuracy"], n=200)
-    assert 0.1 <= scores["code_accuracy_digits_200"] <= 1.0  # best matching is at least the largest class share
+    # After 3 steps the generator ignores its code: the best matching is near chance (0.1), not the
+    # perfect score a mix-up of codes and predictions would give.
+    assert scores["code_accuracy_digits_200"] <= 0.35
     result = gankit("sample", str(tmp_path / "run"), "--traverse", "1", "--out", str(tmp_path / "t.png"))
     assert result.returncode == 0, result.stderr
     assert Image.open(tmp_path / "t.png").size == ((9 * 30 + 2) * 2, (10 * 30 + 2) * 2)  # 10 rows x 9 steps
     assert_user_error(gankit("sample", str(tmp_path / "run"), "--traverse", "2", "--out", str(tmp_path / "u.png")),
                       "continuous code 2 does not exist")
+    assert_user_error(gankit("sample", str(tmp_path / "run"), "--label", "3"), "InfoGAN run: its codes are drawn")
 
 
 def _npy_config(tmp_path, labels, extra=()):

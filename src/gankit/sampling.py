@@ -75,7 +75,12 @@ def generator_inputs(
             conditions = torch.randint(int(generator.spec.n_classes), (n,), generator=rng)
         return z, check_conditions(generator.spec, conditions, n)
     if isinstance(generator, InfoGANGenerator):
-        return z, generator.codes.sample(n, generator=rng) if conditions is None else conditions
+        if conditions is None:
+            return z, generator.codes.sample(n, generator=rng)
+        if conditions.dim() != 2 or conditions.shape != (n, generator.codes.dim):
+            raise ConfigError("this is an InfoGAN run: its codes are drawn, not given; drop --label/--condition "
+                              "(use --traverse N to sweep a continuous code)")
+        return z, conditions
     if conditions is not None:
         raise ConfigError("this run's generator is unconditional; drop --label/--condition")
     return (z,)
