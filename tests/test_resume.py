@@ -68,7 +68,8 @@ def test_resume_errors_are_one_line(tmp_path, gankit):
     assert_user_error(gankit("train", "ring8", "--resume", str(run)), "drop SOURCE/--out")
     before = (run / "config.yaml").read_text()
     result = gankit("train", "--resume", str(run), "--set", "model.d_width=7", "--allow-config-change", "--no-progress")
-    assert_user_error(result, "does not fit this config")
+    assert_user_error(result, "does not fit the model built from the config",
+                      "shape mismatches: net.0.weight saved (128, 2) vs model (7, 2)")
     assert (run / "config.yaml").read_text() == before
     assert not (run / "config_changes.jsonl").exists()  # a failed resume records nothing
 

@@ -140,6 +140,15 @@ class InfoGANConfig(_Section):
         return value
 
 
+# Metrics a run can keep its best checkpoint by, and the eval_metrics entry that computes each.
+BEST_METRICS = {
+    "fid": "fid", "kid": "kid", "is": "is", "precision": "prdc", "recall": "prdc", "density": "prdc",
+    "coverage": "prdc", "modes": "modes", "hq_fraction": "modes", "mode_kl": "modes",
+    "class_accuracy": "class_accuracy", "code_accuracy": "code_accuracy",
+}
+LOWER_IS_BETTER = frozenset({"fid", "kid", "mode_kl"})
+
+
 class TrainConfig(_Section):
     """Length of the run and how often it logs, draws and saves."""
 
@@ -150,6 +159,7 @@ class TrainConfig(_Section):
     sample_every: int = Field(250, gt=0)
     checkpoint_every: int = Field(500, gt=0)
     keep_checkpoints: int = Field(3, gt=0)
+    best_metric: str | None = None  # also keep checkpoints/best.pt at the best evaluation of this metric (see BEST_METRICS)
     grid_size: int = Field(64, gt=0)  # samples in each grid
     diagnostics: bool = True  # diag/* columns and alarms (docs/diagnostics.md)
     tensorboard: bool = True  # TensorBoard event files in RUN/tb
@@ -161,11 +171,31 @@ class TrainConfig(_Section):
     eval_metrics: list[
         Literal["fid", "kid", "is", "prdc", "modes", "memorization", "per_class", "class_accuracy", "code_accuracy"]
     ] = ["fid", "prdc", "modes", "class_accuracy", "code_accuracy"]
+    # Speed (docs/training.md, "Performance"); what a device or dynamics cannot do is refused when the run is built.
+    precision: Literal["fp32", "bf16", "fp16"] = "fp32"  # autocast of forward passes and losses; fp16: CUDA only
+    compile: bool = False  # torch.compile the players' forward passes (slower on CPU, see docs/benchmarks.md)
+    channels_last: bool | Literal["auto"] = "auto"  # NHWC conv weights; auto: on for conv players on CUDA
+    cudnn_benchmark: bool = True  # CUDA only: let cuDNN time and pick the fastest convolution algorithms
+    sync_batchnorm: bool = False  # under torchrun on CUDA: BatchNorm statistics over the global batch
 
     @model_validator(mode="after")
     def _eval_on_log_steps(self) -> TrainConfig:
         if self.eval_every is not None and self.eval_every % self.log_every:
             raise ValueError(f"eval_every ({self.eval_every}) must be a multiple of log_every ({self.log_every})")
+        return self
+
+    @model_validator(mode="after")
+    def _best_metric_is_evaluated(self) -> TrainConfig:
+        if self.best_metric is None:
+            return self
+        if self.best_metric not in BEST_METRICS:
+            raise ValueError(f"best_metric {self.best_metric!r} is not one of {', '.join(BEST_METRICS)}")
+        producer = BEST_METRICS[self.best_metric]
+        if self.eval_every is None or producer not in self.eval_metrics:
+            raise ValueError(
+                f"best_metric {self.best_metric!r} needs evaluation during training: set eval_every and include "
+                f"{producer!r} in eval_metrics"
+            )
         return self
 
 

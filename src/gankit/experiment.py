@@ -10,9 +10,10 @@ import torch
 from torch import Tensor, nn
 from torch.optim import Optimizer
 
-from gankit import data, losses
+from gankit import data, distributed, losses
 from gankit.config import Config, DataConfig, DynamicsConfig, ModelConfig
 from gankit.dynamics import Alternating, Dynamics, Extragradient, Optimistic, Simultaneous, Unrolled
+from gankit.dynamics.precision import Precision
 from gankit.errors import ConfigError, DataError
 from gankit.game import ConditionalGANGame, GANGame, InfoGANGame
 from gankit.nn import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
@@ -24,7 +25,7 @@ from gankit.sampling import eval_forward, generator_inputs
 
 __all__ = [
     "Experiment", "RealData", "build_dynamics", "build_experiment", "build_game", "build_optimizers",
-    "build_players", "condition_spec", "eval_forward", "load_real_data", "resolve_device",
+    "build_players", "condition_spec", "configure_performance", "eval_forward", "load_real_data", "resolve_device",
 ]
 
 
@@ -237,7 +238,8 @@ def build_experiment(cfg: Config) -> Experiment:
     """Seed everything from `cfg.seed`, load data and assemble the game; nothing is written to disk."""
     torch.manual_seed(cfg.seed)
     np.random.seed(cfg.seed)
-    device = resolve_device(cfg.device)
+    topology = distributed.current()
+    device = resolve_device(distributed.local_device(cfg.device, topology))
     real = load_real_data(cfg.data, cfg.seed)
     if cfg.train.batch_size > len(real.samples):
         raise DataError(
@@ -247,11 +249,93 @@ def build_experiment(cfg: Config) -> Experiment:
     generator, discriminator = build_players(cfg, tuple(real.samples.shape[1:]), condition)
     game = build_game(cfg, generator.to(device), discriminator.to(device))
     dynamics = build_dynamics(cfg.dynamics)
+    configure_performance(cfg, device, game, dynamics)
+    _configure_data_parallel(cfg, device, game, topology)
     vectors = condition is not None and not condition.is_label
     optimizers = build_optimizers(cfg, game, device, real.labels[:256] if vectors else None)
     labels = real.labels if condition is not None else None
     batches = data.InfiniteBatches(real.samples, cfg.train.batch_size, seed=cfg.seed, device=device, labels=labels)
+    if topology.distributed:
+        batches = distributed.ShardedBatches(batches, topology)
     return Experiment(cfg, device, real, game, dynamics, optimizers, batches, condition)
+
+
+def _configure_data_parallel(cfg: Config, device: torch.device, game: GANGame, topology: distributed.Topology) -> None:
+    """Under torchrun: refuse what cannot be split over ranks, sync BatchNorm if asked, align the weights.
+
+    In one process there is nothing to do (train.sync_batchnorm then has no effect).
+    """
+    if not topology.distributed:
+        return
+    distributed.local_batch_size(cfg.train.batch_size, topology)
+    for refused, why in ((cfg.dynamics.name == "unrolled", "dynamics.name unrolled differentiates through D's "
+                          "unrolled updates on one rank's batch"),
+                         (cfg.dynamics.trust_region is not None, "dynamics.trust_region tests each step on one "
+                          "rank's loss")):
+        if refused:
+            raise ConfigError(f"{why}, so ranks would disagree; run it in one process (without torchrun)")
+    if cfg.train.sync_batchnorm:
+        if device.type != "cuda":
+            raise ConfigError("train.sync_batchnorm needs CUDA (PyTorch's SyncBatchNorm has no CPU kernel); set it false")
+        for name, player in list(game.players.items()):
+            synced = nn.SyncBatchNorm.convert_sync_batchnorm(player)
+            if synced is not player:  # a top-level BatchNorm cannot be replaced in place
+                raise ConfigError(f"the {name} is a bare BatchNorm; train.sync_batchnorm needs it inside a model")
+    distributed.broadcast_players(game.players)
+
+
+def configure_performance(cfg: Config, device: torch.device, game: GANGame, dynamics: Dynamics) -> None:
+    """Apply train.precision, channels_last, compile and cudnn_benchmark; refuse what cannot work here.
+
+    Sets `dynamics.precision`, converts conv players to channels_last and compiles the players'
+    forward passes in place (class, attributes and state_dict keys unchanged).
+    """
+    train = cfg.train
+    _check_precision(cfg, device, dynamics)
+    if train.compile:
+        double_backward = [key for key, on in (("loss.gp_weight", cfg.loss.gp_weight > 0),
+                                               ("loss.r1_gamma", cfg.loss.r1_gamma > 0),
+                                               ("dynamics.name unrolled", cfg.dynamics.name == "unrolled")) if on]
+        if double_backward:
+            raise ConfigError(
+                f"train.compile cannot differentiate twice, which {' and '.join(double_backward)} needs "
+                "(torch.compile has no double backward); set train.compile false"
+            )
+    dynamics.precision = Precision(train.precision, device.type)
+    if device.type == "cuda" and train.cudnn_benchmark:
+        torch.backends.cudnn.benchmark = True
+    for player in game.players.values():
+        is_conv = any(p.dim() == 4 for p in player.parameters())
+        if train.channels_last is True or (train.channels_last == "auto" and is_conv and device.type == "cuda"):
+            player.to(memory_format=torch.channels_last)
+        if train.compile:
+            player.compile()
+
+
+def _check_precision(cfg: Config, device: torch.device, dynamics: Dynamics) -> None:
+    precision = cfg.train.precision
+    if precision == "fp16" and device.type != "cuda":
+        raise ConfigError(
+            f"train.precision fp16 needs CUDA, this run is on {device.type}: float16 with loss scaling only pays "
+            "off on GPUs; use bf16 (on a CPU with AVX-512 BF16 or AMX) or fp32"
+        )
+    if precision == "bf16" and device.type == "cpu" and not torch.cpu._is_avx512_bf16_supported():
+        raise ConfigError(
+            "train.precision bf16 needs a CPU with AVX-512 BF16 (or AMX) instructions, which this one lacks: "
+            "bfloat16 would be emulated and run slower than fp32; use fp32"
+        )
+    if precision == "bf16" and device.type == "cuda" and not torch.cuda.is_bf16_supported():
+        raise ConfigError(f"train.precision bf16 is not supported by {torch.cuda.get_device_name(device)}; use fp16")
+    if precision == "fp16" and not dynamics.supports_loss_scaling:
+        raise ConfigError(
+            f"train.precision fp16 needs loss scaling, which dynamics.name {cfg.dynamics.name!r} cannot use (its "
+            "updates are not plain optimizer steps); use bf16 or fp32, or simultaneous/alternating dynamics"
+        )
+    if precision != "fp32" and cfg.dynamics.trust_region is not None:
+        raise ConfigError(
+            f"dynamics.trust_region compares loss values before and after each step, which train.precision "
+            f"{precision} rounding swamps; use train.precision fp32 with a trust region"
+        )
 
 
 def build_game(cfg: Config, generator: nn.Module, discriminator: nn.Module) -> GANGame:

@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from gankit.distributed import per_sample
 from gankit.losses import GANLoss
 from gankit.nn.infogan import InfoCodes
 from gankit.penalties import clip_weights_, gradient_penalty, r1_penalty
@@ -84,9 +85,10 @@ class GANGame(Game):
         self.real_target = real_target
 
     def sample_latent(self, n: int) -> Tensor:
-        """z ~ N(0, I) on the generator's device, drawn from torch's global RNG."""
+        """z ~ N(0, I) on the generator's device, drawn from torch's global RNG (this rank's rows of the
+        global batch's draw under data parallelism: gankit.distributed.per_sample)."""
         device = next(self.generator.parameters()).device
-        return torch.randn(n, self.latent_dim, device=device)
+        return per_sample(lambda rows: torch.randn(rows, self.latent_dim, device=device), n)
 
     def losses(self, batch: object, *, players: Collection[str], step: int) -> GameOutput:
         real, context = self.split_batch(batch)
@@ -231,7 +233,16 @@ class InfoGANGame(GANGame):
         self.continuous_weight = continuous_weight
 
     def fake_context(self, real_context: object, n: int) -> object:
-        return self.codes.sample(n, device=next(self.generator.parameters()).device)
+        # Drawn where the generator lives (as InfoCodes.sample draws them, from the global RNG): codes drawn
+        # on the CPU and copied to a GPU would make the host wait for the GPU at every step.
+        device = next(self.generator.parameters()).device
+        codes = self.codes
+        categories = continuous = None
+        if codes.categorical:
+            categories = per_sample(lambda rows: torch.randint(codes.categorical, (rows,), device=device), n)
+        if codes.continuous:
+            continuous = per_sample(lambda rows: torch.rand(rows, codes.continuous, device=device) * 2 - 1, n)
+        return self.codes.encode(categories, continuous)
 
     def generate(self, z: Tensor, context: object) -> Tensor:
         return self.generator(z, context)

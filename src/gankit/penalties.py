@@ -13,6 +13,8 @@ from torch import Tensor, nn
 from torch.nn.utils import parametrize
 from torch.nn.utils.parametrizations import spectral_norm
 
+from gankit.distributed import per_sample
+
 __all__ = [
     "apply_spectral_norm",
     "clip_weights_",
@@ -52,8 +54,8 @@ def gradient_penalty(
     if real.shape != fake.shape:
         raise ValueError(f"real and fake must have the same shape, got {tuple(real.shape)} and {tuple(fake.shape)}")
     eps_shape = (real.shape[0],) + (1,) * (real.dim() - 1)
-    if generator is None:
-        eps = torch.rand(eps_shape, dtype=real.dtype, device=real.device)
+    if generator is None:  # the global stream; under data parallelism, this rank's rows of the global draw
+        eps = per_sample(lambda n: torch.rand((n, *eps_shape[1:]), dtype=real.dtype, device=real.device), len(real))
     else:
         eps = torch.rand(eps_shape, dtype=real.dtype, device=generator.device, generator=generator)
         eps = eps.to(real.device)

@@ -7,6 +7,7 @@ images are (N, C, H, W).
 from __future__ import annotations
 
 import importlib.util
+import math
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from PIL import Image, UnidentifiedImageError
 from gankit.errors import DataError
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
+_MAX_PIXELS = 50_000_000  # per image: far above any GAN's training size, far below a decompression bomb
 _MODES = {1: "L", 3: "RGB"}
 
 
@@ -105,10 +107,16 @@ def load_image_folder(path: str | Path, image_size: int, channels: int) -> torch
     for file in files:
         try:
             with Image.open(file) as image:
+                if image.width * image.height > _MAX_PIXELS:  # checked before decoding allocates anything
+                    raise DataError(
+                        f"image {file} claims {image.width}x{image.height} pixels, more than gankit reads "
+                        f"({_MAX_PIXELS:,}); it is corrupt or far too large: shrink it or remove it"
+                    )
                 image.load()
                 converted = image.convert(_MODES[channels])
-        except (UnidentifiedImageError, OSError, ValueError) as exc:
-            raise DataError(f"cannot read image {file}: {exc}; fix or remove that file") from exc
+        except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError, SyntaxError,
+                EOFError) as exc:
+            raise DataError(f"cannot read image {file}: {_first_line(exc)}; fix or remove that file") from exc
         resized = converted.resize((image_size, image_size), Image.Resampling.BICUBIC)
         arrays.append(np.asarray(resized, dtype=np.uint8).reshape(image_size, image_size, channels))
     return _to_unit_range(np.stack(arrays).transpose(0, 3, 1, 2), 255.0)
@@ -123,6 +131,7 @@ def load_npy(path: str | Path) -> torch.Tensor:
     file = Path(path)
     if not file.is_file():
         raise DataError(f"no such file: {file}; pass the path of an existing .npy file")
+    _check_npy_header(file)
     try:
         array = np.load(file, allow_pickle=False)
     except ValueError as exc:
@@ -156,6 +165,42 @@ def load_npy(path: str | Path) -> torch.Tensor:
     if array.ndim == 2:
         return torch.from_numpy(array.astype(np.float32))
     return _images_to_unit_range(array, file)
+
+
+def _check_npy_header(file: Path) -> None:
+    """Read a .npy header without loading the data: refuse an archive, an object array, or a header that
+    claims more data than the file holds (never allocate what a corrupt header asks for)."""
+    with file.open("rb") as handle:
+        if handle.read(4) == b"PK\x03\x04":
+            raise DataError(f"{file} is an .npz archive; save a single array with np.save")
+        handle.seek(0)
+        try:
+            version = np.lib.format.read_magic(handle)
+            if version == (1, 0):
+                shape, _, dtype = np.lib.format.read_array_header_1_0(handle)
+            elif version == (2, 0):
+                shape, _, dtype = np.lib.format.read_array_header_2_0(handle)
+            else:
+                raise ValueError(f"unsupported .npy version {version}")
+        except (ValueError, SyntaxError, TypeError, EOFError, OverflowError, MemoryError) as exc:
+            raise DataError(_not_npy(file)) from exc
+        if dtype.hasobject:
+            raise DataError(
+                f"{file} holds a Python-object array, which gankit will not unpickle; save a numeric array "
+                "with np.save(path, np.asarray(data, dtype=np.float32))"
+            )
+        expected = math.prod(shape) * dtype.itemsize
+        held = file.stat().st_size - handle.tell()
+    if held < expected:
+        raise DataError(
+            f"{file} claims shape {shape} of {dtype} ({expected:,} bytes) but holds {held:,} bytes of data; "
+            "it is truncated or corrupt: write it again with np.save(path, array)"
+        )
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _not_npy(file: Path) -> str:

@@ -11,7 +11,9 @@ class InfiniteBatches:
     """Yield shuffled full batches forever; each epoch is a fresh permutation from a generator seeded once.
 
     Only full batches are produced (the last partial batch of an epoch is dropped). The data (and labels)
-    are moved to `device` once; `next()` returns a batch, or `(x, y)` when labels were given.
+    are moved to `device` once when they fit in half its free memory, else kept in pinned host memory
+    and copied a batch at a time; `next()` returns a batch, or `(x, y)` when labels were given. Drawing
+    a batch never waits for the device: each epoch's order is copied to it once.
     """
 
     def __init__(
@@ -33,12 +35,15 @@ class InfiniteBatches:
         if labels is not None and len(labels) != num_samples:
             raise DataError(f"got {len(labels)} labels for {num_samples} samples; pass one label per sample")
         self.batch_size = batch_size
-        self._data = data.to(device)
-        self._labels = None if labels is None else labels.to(device)
+        self.device = torch.device(device)
+        home = self.device if _fits_on(self.device, data, labels) else torch.device("cpu")
+        pin = home.type == "cpu" and self.device.type == "cuda"
+        self._data = _placed(data, home, pin)
+        self._labels = None if labels is None else _placed(labels, home, pin)
         self._generator = torch.Generator().manual_seed(seed)
         self._epoch = 0
         self._position = 0
-        self._permutation = torch.randperm(num_samples, generator=self._generator)
+        self._set_permutation(torch.randperm(num_samples, generator=self._generator))
 
     def __iter__(self) -> InfiniteBatches:
         return self
@@ -47,13 +52,18 @@ class InfiniteBatches:
         if self._position + self.batch_size > len(self._permutation):
             self._epoch += 1
             self._position = 0
-            self._permutation = torch.randperm(len(self._permutation), generator=self._generator)
-        indices = self._permutation[self._position : self._position + self.batch_size]
+            self._set_permutation(torch.randperm(len(self._permutation), generator=self._generator))
+        indices = self._indices[self._position : self._position + self.batch_size]
         self._position += self.batch_size
-        indices = indices.to(self._data.device)
+        batch = self._data[indices].to(self.device, non_blocking=True)
         if self._labels is None:
-            return self._data[indices]
-        return self._data[indices], self._labels[indices]
+            return batch
+        return batch, self._labels[indices].to(self.device, non_blocking=True)
+
+    def _set_permutation(self, permutation: torch.Tensor) -> None:
+        """The epoch's order on the host (for checkpoints) and where the data lives (for indexing)."""
+        self._permutation = permutation
+        self._indices = permutation.to(self._data.device)
 
     def state_dict(self) -> dict[str, int | torch.Tensor]:
         """Everything needed to continue exactly where this iterator is; only ints and tensors."""
@@ -83,4 +93,18 @@ class InfiniteBatches:
         self._generator.set_state(state["generator"].cpu())
         self._epoch = int(state["epoch"])
         self._position = int(state["position"])
-        self._permutation = permutation.clone().cpu()
+        self._set_permutation(permutation.clone().cpu())
+
+
+def _fits_on(device: torch.device, data: torch.Tensor, labels: torch.Tensor | None) -> bool:
+    """Whether the data set takes at most half the device's free memory (always true off CUDA)."""
+    if device.type != "cuda":
+        return True
+    size = data.numel() * data.element_size() + (0 if labels is None else labels.numel() * labels.element_size())
+    free, _ = torch.cuda.mem_get_info(device)
+    return size <= free // 2
+
+
+def _placed(tensor: torch.Tensor, home: torch.device, pin: bool) -> torch.Tensor:
+    tensor = tensor.to(home)
+    return tensor.pin_memory() if pin else tensor

@@ -11,6 +11,8 @@ import torch
 from torch import Tensor
 from torch.optim import Optimizer
 
+from gankit.distributed import average_gradients
+from gankit.dynamics.precision import Precision
 from gankit.game import Game, GameOutput
 
 __all__ = ["Dynamics", "StepResult", "BatchSource"]
@@ -53,7 +55,15 @@ class _Replay:
 
 
 class Dynamics(ABC):
-    """An update rule for any :class:`Game`: it knows players and optimizers, not GANs."""
+    """An update rule for any :class:`Game`: it knows players and optimizers, not GANs.
+
+    `precision` (float32 unless set) is the autocast every loss evaluation runs under; a rule
+    whose updates are not plain ``optimizer.step()`` calls sets `supports_loss_scaling = False`,
+    and float16 (which needs loss scaling) is refused for it.
+    """
+
+    precision: Precision = Precision()
+    supports_loss_scaling: bool = True
 
     @abstractmethod
     def step(
@@ -61,23 +71,32 @@ class Dynamics(ABC):
     ) -> StepResult:
         """Move the players once; `next_batch()` yields a fresh batch of data each call."""
 
-    @staticmethod
-    def compute_gradients(game: Game, output: GameOutput, players: Collection[str]) -> dict[str, Tensor]:
+    def losses(self, game: Game, batch: object, *, players: Collection[str], step: int) -> GameOutput:
+        """`game.losses(...)` under this dynamics' :attr:`precision` (autocast of the forward passes)."""
+        with self.precision.autocast():
+            return game.losses(batch, players=players, step=step)
+
+    def compute_gradients(self, game: Game, output: GameOutput, players: Collection[str]) -> dict[str, Tensor]:
         """Set each player's `.grad` to the gradient of its *own* loss; return each gradient's norm.
 
         Each loss is differentiated only with respect to its player's parameters,
         so all gradients are taken at the same point (what simultaneous moves need).
+        Under float16 the loss is scaled first (`.grad` holds the scaled gradient until
+        :meth:`apply_updates`); the returned norms are always those of the unscaled gradient.
         """
         norms = {}
         players = list(players)
         for i, player in enumerate(players):
             params = game.parameters(player)
             grads = torch.autograd.grad(
-                output.losses[player], params, retain_graph=i < len(players) - 1, allow_unused=True
+                self.precision.scale(output.losses[player]), params, retain_graph=i < len(players) - 1,
+                allow_unused=True,
             )
+            grads = average_gradients(grads)  # the mean over data-parallel ranks (as is, in one process)
             for param, grad in zip(params, grads, strict=True):
                 param.grad = grad
-            norms[player] = torch.nn.utils.get_total_norm([g for g in grads if g is not None])
+            norm = torch.nn.utils.get_total_norm([g for g in grads if g is not None])
+            norms[player] = self.precision.unscale_norm(norm)
         return norms
 
     def state_dict(self) -> dict[str, Any]:
@@ -95,18 +114,25 @@ class Dynamics(ABC):
         """
         replay = _Replay.capture(batch, step)
         self._replays.update(dict.fromkeys(players, replay))
-        return game.losses(batch, players=players, step=step)
+        return self.losses(game, batch, players=players, step=step)
 
     def apply_updates(self, game: Game, optimizers: Mapping[str, Optimizer], players: Collection[str]) -> None:
         """Step each player's optimizer, then enforce its constraint.
 
-        Plain optimizers are called as `step()`. One with `needs_closure = True` gets `step(closure)`,
-        where `closure()` repeats the player's last :meth:`evaluate` at its current parameters.
+        Plain optimizers are called as `step()` (through the float16 loss scaler, which then adapts
+        its scale once for these updates). One with `needs_closure = True` gets `step(closure)`,
+        where `closure()` repeats the player's last :meth:`evaluate` at its current parameters
+        (in float32 only: it compares loss values that reduced precision would round away).
         """
         for player in players:
             optimizer = optimizers[player]
             replay = self._replays.pop(player, None)
             if getattr(optimizer, "needs_closure", False):
+                if self.precision.dtype is not None:
+                    raise ValueError(
+                        f"the optimizer of player {player!r} ({type(optimizer).__name__}) compares loss values "
+                        f"before and after its step, which {self.precision.name} rounding swamps; use fp32"
+                    )
                 if replay is None:
                     raise RuntimeError(
                         f"the optimizer of player {player!r} ({type(optimizer).__name__}) needs a closure, but "
@@ -115,8 +141,9 @@ class Dynamics(ABC):
                     )
                 optimizer.step(replay.closure(game, player))
             else:
-                optimizer.step()
+                self.precision.step(optimizer)
             game.project(player)
+        self.precision.update()
 
     @property
     def _replays(self) -> dict[str, _Replay]:

@@ -24,8 +24,11 @@ class Extragradient(Dynamics):
 
     On the bilinear game min_x max_y xy with SGD step η the one-step map is
     [[1−η², −η], [η, 1−η²]] with spectral radius √(1−η²+η⁴): it converges for 0 < η < 1.
-    The reported statistics are those at θ_t.
+    The reported statistics are those at θ_t. float16 is refused: ``extrapolate()`` steps the
+    optimizers outside the loss scaler.
     """
+
+    supports_loss_scaling = False
 
     def step(
         self, game: Game, optimizers: Mapping[str, Optimizer], next_batch: BatchSource, step: int
@@ -38,7 +41,7 @@ class Extragradient(Dynamics):
                     f"{type(optimizers[player]).__name__}: wrap it as gankit.optim.Extrapolation(optimizer)"
                 )
         batch = next_batch()
-        output = game.losses(batch, players=players, step=step)
+        output = self.losses(game, batch, players=players, step=step)
         norms = self.compute_gradients(game, output, players)
         for player in players:
             optimizers[player].extrapolate()  # type: ignore[attr-defined]

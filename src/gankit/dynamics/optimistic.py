@@ -26,8 +26,11 @@ class Optimistic(Simultaneous):
     converges exactly for 0 < η < 1/√3 (see ``bilinear_spectral_radius``).
 
     The previous gradients g_{t−1} are state: save them with :meth:`state_dict`
-    next to the optimizers' to resume a run exactly.
+    next to the optimizers' to resume a run exactly. float16 is refused: g_{t−1} would mix loss
+    scales, and an overflowed g_t would poison the next step after the scaler's check.
     """
+
+    supports_loss_scaling = False
 
     def __init__(self) -> None:
         self.previous: dict[str, list[Tensor | None]] = {}

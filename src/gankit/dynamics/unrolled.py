@@ -87,7 +87,10 @@ class Unrolled(Dynamics):
 
     On the bilinear game (leader x, follower y, SGD step η) the one-step map is
     [[1 − cη², −η], [η, 1]], c = 2K+1 (second order) or K+1 (first order).
+    float16 is refused: the unrolled SGD steps would need their own loss scaling.
     """
+
+    supports_loss_scaling = False
 
     def __init__(
         self,
@@ -140,7 +143,7 @@ class Unrolled(Dynamics):
                 thetas = self._unroll(game, names, batch, step, lr)
             # Not self.evaluate: a closure would re-evaluate against the real follower, not θ_K.
             with swapped_parameters(module, dict(zip(names, thetas, strict=True))):
-                output = game.losses(batch, players=[leader], step=step)
+                output = self.losses(game, batch, players=[leader], step=step)
         self.record(result, output, self.compute_gradients(game, output, [leader]))
         self.apply_updates(game, optimizers, [leader])
         return result
@@ -153,7 +156,7 @@ class Unrolled(Dynamics):
         players = [self.leader, self.follower] if self.second_order else [self.follower]
         for _ in range(self.unroll_steps):
             with swapped_parameters(module, dict(zip(names, thetas, strict=True))):
-                loss = game.losses(batch, players=players, step=step).losses[self.follower]
+                loss = self.losses(game, batch, players=players, step=step).losses[self.follower]
             grads = torch.autograd.grad(loss, thetas, create_graph=self.second_order, allow_unused=True)
             thetas = [t if g is None else t - lr * g for t, g in zip(thetas, grads, strict=True)]
             if not self.second_order:

@@ -104,11 +104,13 @@ def evaluate_generator(
     seed: int = 0,
     space: FeatureSpace | None = None,
     inception_weights: str | Path | None = None,
+    real_data: RealData | None = None,
 ) -> dict[str, float]:
     """Sample `n` images from `generator` (or fewer real ones if the data set is smaller) and score them.
 
     Returns `{protocol name: value}`. Metrics that do not apply to the data (Inception Score
-    without class probabilities, modes without a known mixture) are skipped.
+    without class probabilities, modes without a known mixture) are skipped. `real_data` is the
+    config's data when already loaded (it is read from the config otherwise).
     """
     if not metrics:
         raise ConfigError(f"no metric asked for; choose from {', '.join(METRICS)}")
@@ -117,7 +119,7 @@ def evaluate_generator(
         raise ConfigError(f"unknown metric(s) {', '.join(unknown)}; choose from {', '.join(METRICS)}")
     if n < 2:
         raise ConfigError(f"--n must be at least 2, got {n}")
-    real_data = load_real_data(config.data, config.seed)
+    real_data = real_data or load_real_data(config.data, config.seed)
     space = space or feature_space(config, tuple(real_data.samples.shape[1:]), inception_weights)
     # A random subset: files are often sorted by class (the MNIST sample is), so the first n are not a sample.
     order = torch.randperm(len(real_data.samples), generator=torch.Generator().manual_seed(seed))
@@ -189,17 +191,17 @@ def _score_classes(
 
 def write_evaluation(
     run_dir: str | Path, metrics: Collection[str], *, n: int, seed: int = 0,
-    inception_weights: str | Path | None = None,
+    inception_weights: str | Path | None = None, checkpoint: str = "latest",
 ) -> dict[str, float]:
-    """Evaluate a run's latest checkpoint and write `eval.json` (atomically) beside its config."""
+    """Evaluate a run's checkpoint (latest, best or a step) and write `eval.json` (atomically) beside its config."""
     from gankit.train.run import load_generator
 
-    generator, config, step = load_generator(run_dir)
+    generator, config, step = load_generator(run_dir, checkpoint=checkpoint)
     results = evaluate_generator(
         generator, config, metrics=metrics, n=n, seed=seed, inception_weights=inception_weights
     )
     finite = {k: (v if math.isfinite(v) else None) for k, v in results.items()}  # JSON has no inf: null
-    report = {"step": step, "seed": seed, "metrics": finite}
+    report = {"step": step, "checkpoint": checkpoint, "seed": seed, "metrics": finite}
     atomic_write_text(Path(run_dir) / "eval.json", json.dumps(report, indent=2) + "\n")
     return results
 

@@ -14,13 +14,15 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 
 from gankit.atomic import atomic_write_text
 from gankit.dynamics.base import StepResult
-from gankit.errors import GankitError
+from gankit.config import LOWER_IS_BETTER
+from gankit.errors import CheckpointError, GankitError
 from gankit.optim.ema import ExponentialMovingAverage
 from gankit.train.checkpoint import save_checkpoint
 from gankit.train.run_dir import RunDir
 from gankit.train.trainer import Callback, Trainer
 
-__all__ = ["EMACallback", "EvalCallback", "MetricsCSV", "SampleWriter", "Checkpointer", "ProgressBar", "TrainingDiverged"]
+__all__ = ["EMACallback", "EvalCallback", "MetricsCSV", "SampleWriter", "Checkpointer", "BestCheckpoint",
+           "ProgressBar", "TrainingDiverged", "write_state"]
 
 
 class TrainingDiverged(GankitError):
@@ -164,9 +166,60 @@ class Checkpointer(Callback):
 
     def save(self, trainer: Trainer) -> None:
         """Write the trainer's state at its current step now, then drop all but the newest `keep`."""
-        save_checkpoint({"meta": self.meta, **trainer.state_dict()}, self.run.checkpoint_path(trainer.step))
+        write_state(self.run.checkpoint_path(trainer.step), {"meta": self.meta, **trainer.state_dict()}, self.run)
         for old in self.run.checkpoints()[: -self.keep]:
             old.unlink()
+
+
+class BestCheckpoint(Callback):
+    """Keep RUN/checkpoints/best.pt: the full state at the evaluation with the best `metric` so far.
+
+    `metric` is a name of config.BEST_METRICS (e.g. `fid`); the logged `eval/<metric>_<protocol>` with
+    the shortest name is used, so per-class numbers never compete with the overall one.
+    """
+
+    def __init__(self, run: RunDir, metric: str, meta: dict[str, Any]) -> None:
+        self.run = run
+        self.metric = metric
+        self.lower_is_better = metric in LOWER_IS_BETTER
+        self.meta = meta
+        self.best: dict[str, Any] | None = None  # {"metric": protocol, "value": v, "step": s}
+
+    def on_step_end(self, trainer: Trainer, result: StepResult) -> None:
+        keys = [k for k in result.stats if k.startswith(f"eval/{self.metric}_") and not k.endswith("_std")]
+        if not keys:
+            return
+        key = min(keys, key=len)
+        value = float(result.stats[key])
+        if not math.isfinite(value) or (self.best is not None and not self._improves(value)):
+            return
+        self.best = {"metric": key.removeprefix("eval/"), "value": value, "step": trainer.step}
+        state = {"meta": self.meta, "best": dict(self.best), **trainer.state_dict()}
+        write_state(self.run.best_checkpoint_path, state, self.run)
+
+    def _improves(self, value: float) -> bool:
+        best = self.best["value"]
+        return value < best if self.lower_is_better else value > best
+
+    def state_dict(self) -> dict[str, Any]:
+        return dict(self.best) if self.best is not None else {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.best = dict(state) or None
+
+
+def write_state(path: Path, state: dict[str, Any], run: RunDir) -> None:
+    """save_checkpoint, turning a failed write (full disk, lost permissions) into a CheckpointError that says
+    which checkpoint is still intact and how to go on."""
+    try:
+        save_checkpoint(state, path)
+    except OSError as err:
+        kept = run.checkpoints()
+        intact = f"the newest intact checkpoint is {kept[-1]}" if kept else "no earlier checkpoint exists"
+        raise CheckpointError(
+            f"could not write {path} ({err.strerror or err}); nothing was overwritten and {intact}. Free space "
+            f"(or fix permissions) in {path.parent}, then continue with `gankit train --resume {run.path}`"
+        ) from None
 
 
 class ProgressBar(Callback):

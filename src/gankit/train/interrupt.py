@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 
@@ -26,10 +26,10 @@ class TrainingInterrupted(GankitError):
 
 
 @contextmanager
-def stop_on_signals(trainer: Trainer) -> Iterator[list[str]]:
-    """While inside, the first SIGINT/SIGTERM sets `trainer.should_stop` (the step in progress completes) and
-    its name is appended to the yielded list; a second one exits the process at once. Outside the main
-    thread (where Python cannot install handlers) it does nothing."""
+def stop_on_signals(trainer: Trainer, request: Callable[[], None] | None = None) -> Iterator[list[str]]:
+    """While inside, the first SIGINT/SIGTERM calls `request` (default: set `trainer.should_stop`; the step in
+    progress completes) and its name is appended to the yielded list; a second one exits the process at
+    once. Outside the main thread (where Python cannot install handlers) it does nothing."""
     received: list[str] = []
     if threading.current_thread() is not threading.main_thread():
         yield received
@@ -39,7 +39,10 @@ def stop_on_signals(trainer: Trainer) -> Iterator[list[str]]:
         if received:
             os._exit(128 + signum)
         received.append(signal.Signals(signum).name)
-        trainer.should_stop = True
+        if request is not None:
+            request()
+        else:
+            trainer.should_stop = True
 
     previous = {sig: signal.signal(sig, handle) for sig in _SIGNALS}
     try:

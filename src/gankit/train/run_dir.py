@@ -4,6 +4,7 @@
     RUN/metrics.csv            step, losses, mean D outputs, gradient norms
     RUN/samples/step_XXXXXX.png  sample grids (2D data: scatter over the true modes)
     RUN/checkpoints/step_XXXXXX.pt  atomic checkpoints, the last N kept
+    RUN/checkpoints/best.pt    the state at the best evaluation (train.best_metric)
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class RunDir:
     metrics_path = property(lambda self: self.path / "metrics.csv")
     samples_dir = property(lambda self: self.path / "samples")
     checkpoints_dir = property(lambda self: self.path / "checkpoints")
+    best_checkpoint_path = property(lambda self: self.checkpoints_dir / "best.pt")
 
     @classmethod
     def create(cls, path: str | Path) -> RunDir:
@@ -48,6 +50,13 @@ class RunDir:
             raise CheckpointError(f"{run.path} is not a gankit run directory (no config.yaml); give the --out of a run")
         return run
 
+    def remove_stale_temporaries(self) -> list[Path]:
+        """Delete the temporary files of atomic writes a killed process left (`.NAME.XXXX.tmp`); returns them."""
+        stale = [p for p in self.path.rglob(".*.tmp") if p.is_file()]
+        for path in stale:
+            path.unlink()
+        return stale
+
     def checkpoint_path(self, step: int) -> Path:
         return self.checkpoints_dir / f"step_{step:06d}.pt"
 
@@ -57,6 +66,25 @@ class RunDir:
     def checkpoints(self) -> list[Path]:
         """Saved checkpoints, oldest first."""
         return sorted(self.checkpoints_dir.glob("step_*.pt"))
+
+    def find_checkpoint(self, which: str = "latest") -> Path:
+        """`latest`, `best` (train.best_metric) or a step number, as a path that exists."""
+        if which == "latest":
+            return self.latest_checkpoint()
+        if which == "best":
+            path = self.best_checkpoint_path
+            if not path.is_file():
+                raise CheckpointError(
+                    f"{self.path} has no best checkpoint; train with train.best_metric (and eval_every) set to keep one"
+                )
+            return path
+        if not which.isdigit():
+            raise CheckpointError(f"--checkpoint {which!r} must be latest, best or a step number")
+        path = self.checkpoint_path(int(which))
+        if not path.is_file():
+            kept = ", ".join(str(int(p.stem.removeprefix("step_"))) for p in self.checkpoints()) or "none"
+            raise CheckpointError(f"{self.path} has no checkpoint at step {which}; kept steps: {kept}")
+        return path
 
     def latest_checkpoint(self) -> Path:
         found = self.checkpoints()

@@ -55,6 +55,7 @@ class Trainer:
         self.callbacks = list(callbacks)
         self.step = 0
         self.should_stop = False
+        self.in_step = False  # True while the dynamics update the players: the state is then not whole
 
     def fit(self) -> None:
         """Run from the current step to `total_steps` (or until a callback sets `should_stop`).
@@ -67,8 +68,10 @@ class Trainer:
             callback.on_train_start(self)
         try:
             while self.step < self.total_steps and not self.should_stop:
+                self.in_step = True
                 result = self.dynamics.step(self.game, self.optimizers, self._next_batch, self.step)
                 self.step += 1
+                self.in_step = False
                 for callback in self.callbacks:
                     callback.on_step_end(self, result)
         finally:
@@ -86,6 +89,7 @@ class Trainer:
             "optimizers": {name: opt.state_dict() for name, opt in self.optimizers.items()},
             "data": self.batches.state_dict() if hasattr(self.batches, "state_dict") else None,
             "dynamics": self.dynamics.state_dict(),
+            "precision": self.dynamics.precision.state_dict(),  # the float16 loss scale; {} otherwise
             "rng": _rng_state(),
             "callbacks": {type(cb).__name__: cb.state_dict() for cb in self.callbacks},
         }
@@ -100,6 +104,7 @@ class Trainer:
         if state["data"] is not None:
             self.batches.load_state_dict(state["data"])
         self.dynamics.load_state_dict(state["dynamics"])
+        self.dynamics.precision.load_state_dict(state.get("precision", {}))
         _set_rng_state(state["rng"])
         for cb in self.callbacks:
             saved = state["callbacks"].get(type(cb).__name__)

@@ -1,0 +1,42 @@
+"""Callbacks that keep data-parallel ranks in step (see gankit.distributed)."""
+
+from __future__ import annotations
+
+import torch
+
+from gankit.distributed import agree_to_stop, average_stats
+from gankit.dynamics.base import StepResult
+from gankit.train.trainer import Callback, Trainer
+
+__all__ = ["StatsAverager", "StopAgreement"]
+
+
+class StatsAverager(Callback):
+    """First callback on every rank: at logging steps, each statistic becomes its mean over ranks, so what
+    is logged, checked for NaN and alarmed on is the global batch's value, the same on every rank."""
+
+    def __init__(self, every: int) -> None:
+        self.every = every
+
+    def on_step_end(self, trainer: Trainer, result: StepResult) -> None:
+        if trainer.step % self.every == 0 or trainer.step == trainer.total_steps:
+            average_stats(result.stats)
+
+
+class StopAgreement(Callback):
+    """Last callback on every rank: a stop asked for on any rank stops all of them after the same step, so
+    no rank waits forever in a collective the others left.
+
+    Signals must go through :meth:`request` (not `trainer.should_stop`, which the loop reads at once):
+    a signal arriving between this agreement and the loop's check would stop one rank alone.
+    """
+
+    def __init__(self, device: torch.device) -> None:
+        self.device = device
+        self.requested = False
+
+    def request(self) -> None:
+        self.requested = True
+
+    def on_step_end(self, trainer: Trainer, result: StepResult) -> None:
+        trainer.should_stop = agree_to_stop(self.requested or trainer.should_stop, self.device)
