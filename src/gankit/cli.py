@@ -17,6 +17,7 @@ from gankit.errors import GankitError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="gankit: GANs as games.")
 console = Console(stderr=True)
+_ARGUMENTS: list[str] = []  # this invocation's arguments, for --nproc to hand them to torchrun
 
 
 @app.command()
@@ -36,9 +37,25 @@ def train(
     allow_config_change: Annotated[
         bool, typer.Option(help="with --resume: apply --set/--steps changes and record them in the run")
     ] = False,
+    nproc: Annotated[
+        Optional[int], typer.Option(help="data-parallel processes on this machine (starts torchrun; needs --out)")
+    ] = None,
 ) -> None:
-    """Train a GAN and write a run directory with config, metrics, sample grids, checkpoints and report.html."""
+    """Train a GAN and write a run directory with config, metrics, sample grids, checkpoints and report.html.
+
+    Under torchrun (or with --nproc N) each process trains its share of every batch; rank 0 writes the run.
+    """
+    from gankit.distributed import topology_from_env
     from gankit.train.run import train as run_training
+
+    if nproc is not None:
+        _relaunch_under_torchrun(nproc, out, resume)
+        return
+    topology = topology_from_env()
+    if topology.distributed and out is None and resume is None:
+        raise GankitError(f"under torchrun ({topology.world_size} processes) give --out, so every process uses "
+                          "the same run directory")
+    say = console.print if topology.is_main else (lambda *args, **kwargs: None)
 
     overrides = [*(set_ or []), *([f"train.tensorboard={str(tensorboard).lower()}"] if tensorboard is not None else [])]
     if resume is not None:
@@ -47,18 +64,84 @@ def train(
         if source is not None or out is not None:
             raise GankitError("--resume continues a run with its own saved config and directory; drop SOURCE/--out")
         config, changes = resume_config(resume, overrides, steps=steps, seed=seed, allow_change=allow_config_change)
-        console.print(f"resuming [bold]{escape(str(resume))}[/] to step {config.train.steps}", highlight=False)
+        say(f"resuming [bold]{escape(str(resume))}[/] to step {config.train.steps}", highlight=False)
         run = run_training(config, resume, progress=progress, resume=True, changes=changes)
-        console.print(f"done: report in {run.path / 'report.html'}", highlight=False)
+        say(f"done: report in {run.path / 'report.html'}", highlight=False)
         return
     config = load_config(source, overrides, steps=steps, seed=seed)
     name = Path(source).stem if source else "mnist"
     out = out or Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
-    console.print(f"training [bold]{name}[/] for {config.train.steps} steps into {out}")
+    say(f"training [bold]{name}[/] for {config.train.steps} steps into {out}")
     started = time.perf_counter()
     run = run_training(config, out, progress=progress)
-    console.print(f"done in {time.perf_counter() - started:.0f} s: samples in {run.samples_dir}, metrics in "
-                  f"{run.metrics_path}, report in {run.path / 'report.html'}")
+    say(f"done in {time.perf_counter() - started:.0f} s: samples in {run.samples_dir}, metrics in "
+        f"{run.metrics_path}, report in {run.path / 'report.html'}")
+
+
+def _relaunch_under_torchrun(nproc: int, out: Path | None, resume: Path | None) -> None:
+    """`gankit train --nproc N ...` = `torchrun --standalone --nproc_per_node N -m gankit train ...` (this
+    machine only; for several machines call torchrun with its rendezvous options, see docs/distributed.md)."""
+    from torch.distributed.run import main as torchrun
+
+    if nproc < 1:
+        raise GankitError(f"--nproc must be at least 1, got {nproc}")
+    if out is None and resume is None:
+        raise GankitError("--nproc needs --out (or --resume), so every process uses the same run directory")
+    args = _ARGUMENTS
+    drop = {i for i, arg in enumerate(args) if arg == "--nproc" or arg.startswith("--nproc=")}
+    drop |= {i + 1 for i in drop if args[i] == "--nproc"}
+    rest = [arg for i, arg in enumerate(args) if i not in drop]
+    from torch.distributed.elastic.multiprocessing.api import SignalException
+
+    from gankit.train.interrupt import TrainingInterrupted
+
+    try:
+        torchrun(["--standalone", f"--nproc_per_node={nproc}", "-m", "gankit", *rest])
+    except SignalException as err:  # torchrun passed the signal on; rank 0 wrote a checkpoint if training had begun
+        raise TrainingInterrupted(
+            f"stopped by {err.sigval.name}; continue with `gankit train --nproc {nproc} --resume {resume or out}`"
+        ) from None
+    except Exception as err:  # torchrun's ChildFailedError: the workers printed their own errors above
+        raise GankitError(f"a training process failed ({type(err).__name__}); its error is printed above") from None
+
+
+@app.command()
+def sweep(
+    source: Annotated[str, typer.Argument(help="preset name or config YAML file (e.g. grid25)")],
+    seeds: Annotated[int, typer.Option(help="seeds per grid cell: seed, seed+1, ... (seed from the config/--seed)")] = 1,
+    grid: Annotated[
+        Optional[list[str]], typer.Option("--grid", help="a swept key and its values, e.g. --grid optim.lr_d=1e-4,4e-4")
+    ] = None,
+    steps: Annotated[Optional[int], typer.Option(help="training steps of every member (overrides train.steps)")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="first seed (overrides seed)")] = None,
+    set_: Annotated[
+        Optional[list[str]], typer.Option("--set", help="override a config key of every member, e.g. --set train.batch_size=128")
+    ] = None,
+    out: Annotated[Optional[Path], typer.Option(help="new sweep directory (default: runs/sweep-SOURCE-TIME)")] = None,
+    eval_every: Annotated[
+        Optional[int], typer.Option(help="score modes every N steps (default: train.sample_every) and at the end")
+    ] = None,
+    progress: Annotated[bool, typer.Option(help="print mode counts as the sweep goes")] = True,
+) -> None:
+    """Train many small GANs (seeds x grid) as one batched computation; write a sensitivity heat map."""
+    from gankit.sweep import expand_members, parse_grid, run_sweep
+
+    if eval_every is not None and eval_every < 1:
+        raise GankitError(f"--eval-every must be at least 1, got {eval_every}")
+    axes = parse_grid(grid or [])
+    members = expand_members(source, axes, seeds, set_ or [], steps=steps, seed=seed)
+    out = out or Path("runs") / f"sweep-{Path(source).stem}-{time.strftime('%Y%m%d-%H%M%S')}"
+    console.print(f"sweeping [bold]{escape(source)}[/]: {len(members)} members for {members[0].config.train.steps} "
+                  f"steps into {escape(str(out))}", highlight=False)
+    notify = (lambda line: console.print(escape(line), highlight=False)) if progress else None
+    result = run_sweep(members, out, axes, eval_every=eval_every, notify=notify)
+    for cell in result.cells:
+        label = ", ".join(f"{a.key}={v}" for a, v in zip(axes, cell.values, strict=True)) or "all members"
+        typer.echo(f"{label}: modes {cell.mean('modes'):.2f} ± {cell.std('modes'):.2f}, "
+                   f"hq {cell.mean('hq_fraction'):.3f} ± {cell.std('hq_fraction'):.3f}")
+    console.print(f"done in {result.train_seconds:.0f} s ({result.member_steps_per_second:.1f} member-steps/s): "
+                  f"{escape(str(out / 'sweep.csv'))}, {escape(str(out / 'sweep_heatmap.png'))}", highlight=False,
+                  soft_wrap=True)
 
 
 @app.command()
@@ -74,6 +157,9 @@ def sample(
     traverse: Annotated[
         Optional[int], typer.Option(help="InfoGAN: grid sweeping continuous code N (rows: categories or z)")
     ] = None,
+    checkpoint: Annotated[
+        str, typer.Option(help="which checkpoint: latest, best (train.best_metric) or a step number")
+    ] = "latest",
 ) -> None:
     """Draw samples from a trained run's latest checkpoint (EMA weights when kept).
 
@@ -86,7 +172,7 @@ def sample(
     if label is not None and condition is not None:
         raise GankitError("give --label (class labels) or --condition (vectors), not both")
     if traverse is not None:
-        traverse_run(run_dir, traverse, out, seed=seed)
+        traverse_run(run_dir, traverse, out, seed=seed, checkpoint=checkpoint)
         console.print(f"wrote a traversal of continuous code {traverse} to {out}")
         return
     conditions = None
@@ -94,7 +180,7 @@ def sample(
         conditions = torch.tensor([label])
     elif condition is not None:
         conditions = torch.tensor([_parse_vector(condition)])
-    samples = sample_from_run(run_dir, n, out, seed=seed, conditions=conditions)
+    samples = sample_from_run(run_dir, n, out, seed=seed, conditions=conditions, checkpoint=checkpoint)
     console.print(f"wrote {len(samples)} samples to {out}")
 
 
@@ -116,12 +202,16 @@ def evaluate(
     inception_weights: Annotated[
         Optional[Path], typer.Option(help="FID Inception-v3 weights file (or set GANKIT_INCEPTION_WEIGHTS)")
     ] = None,
+    checkpoint: Annotated[
+        str, typer.Option(help="which checkpoint: latest, best (train.best_metric) or a step number")
+    ] = "latest",
 ) -> None:
-    """Score a run's latest checkpoint: every metric named by its protocol; writes RUN_DIR/eval.json."""
+    """Score a run's checkpoint (default: latest): every metric named by its protocol; writes RUN_DIR/eval.json."""
     from gankit.metrics.evaluate import write_evaluation
 
     chosen = [m.strip() for m in metrics.split(",") if m.strip()]
-    results = write_evaluation(run_dir, chosen, n=n, seed=seed, inception_weights=inception_weights)
+    results = write_evaluation(run_dir, chosen, n=n, seed=seed, inception_weights=inception_weights,
+                               checkpoint=checkpoint)
     width = max(map(len, results))
     for protocol, value in results.items():
         typer.echo(f"{protocol:<{width}}  {value:.6g}")
@@ -250,10 +340,14 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app, turning user mistakes into one line on stderr and exit status 2."""
     from gankit.train.interrupt import TrainingInterrupted
 
+    _ARGUMENTS[:] = sys.argv[1:] if argv is None else list(argv)
     try:
         code = app(args=argv, standalone_mode=False)
     except TrainingInterrupted as err:
-        console.print(f"[bold]interrupted:[/] {escape(str(err))}", highlight=False, soft_wrap=True)
+        from gankit.distributed import topology_from_env
+
+        if topology_from_env().is_main:  # under torchrun, rank 0 speaks for all
+            console.print(f"[bold]interrupted:[/] {escape(str(err))}", highlight=False, soft_wrap=True)
         sys.exit(130)
     except GankitError as err:
         console.print(f"[bold red]error:[/] {escape(str(err))}", highlight=False, soft_wrap=True)
