@@ -29,7 +29,7 @@ from gankit.errors import ConfigError
 
 __all__ = [
     "Topology", "ShardedBatches", "average_gradients", "average_stats", "broadcast_players", "current",
-    "agree_to_stop", "init_from_env", "per_sample", "shutdown", "topology_from_env",
+    "any_rank", "init_from_env", "per_sample", "shutdown", "topology_from_env",
 ]
 
 
@@ -141,11 +141,11 @@ def average_stats(stats: dict[str, Tensor]) -> None:
         stats[name] = value
 
 
-def agree_to_stop(requested: bool, device: torch.device) -> bool:
-    """True on every rank when any rank asks to stop (a signal, an alarm), so all stop at the same step."""
+def any_rank(flag: bool, device: torch.device) -> bool:
+    """True on every rank when `flag` is true on any rank (a stop request, a NaN), so all ranks act alike."""
     if not _CURRENT.distributed:
-        return requested
-    flag = torch.tensor([float(requested)], device=device)
+        return flag
+    flag = torch.tensor([float(flag)], device=device)
     dist.all_reduce(flag, op=dist.ReduceOp.MAX)
     return bool(flag.item())
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from gankit.distributed import agree_to_stop, average_stats
+from gankit.distributed import any_rank, average_stats
 from gankit.dynamics.base import StepResult
 from gankit.train.trainer import Callback, Trainer
 
@@ -39,4 +39,4 @@ class StopAgreement(Callback):
         self.requested = True
 
     def on_step_end(self, trainer: Trainer, result: StepResult) -> None:
-        trainer.should_stop = agree_to_stop(self.requested or trainer.should_stop, self.device)
+        trainer.should_stop = any_rank(self.requested or trainer.should_stop, self.device)

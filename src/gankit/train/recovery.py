@@ -8,6 +8,7 @@ from typing import Any
 
 import torch
 
+from gankit.distributed import any_rank
 from gankit.dynamics.base import StepResult
 from gankit.train.alarms import AlarmMonitor
 from gankit.train.callbacks import TrainingDiverged
@@ -46,6 +47,9 @@ class NaNRecovery(Callback):
         bad = sorted(k for k, v in result.stats.items() if not k.startswith("eval/") and not math.isfinite(float(v)))
         if not bad and not _weights_finite(trainer):
             bad = ["the weights"]
+        device = next(next(iter(trainer.game.players.values())).parameters()).device
+        if any_rank(bool(bad), device) and not bad:  # under torchrun all ranks roll back, or none
+            bad = ["a statistic on another process"]
         if not bad:
             if trainer.step % self.keep_every == 0:
                 self._good = _snapshot(trainer)
