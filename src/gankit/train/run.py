@@ -113,23 +113,24 @@ def _train(
             metrics.continue_from(trainer.step)
             if changes:
                 record_config_change(run, trainer.step, list(changes), config)
-    try:
-        with stop_on_signals(trainer, agreement.request if agreement is not None else None) as received:
+    # The handlers stay installed until the report is written: a signal then lets it finish.
+    with stop_on_signals(trainer, agreement.request if agreement is not None else None) as received:
+        try:
             if writes:
                 _fit_or_stop_cleanly(trainer, checkpointer, run)
             else:
                 trainer.fit()
-        if received and trainer.step < trainer.total_steps:
+            if received and trainer.step < trainer.total_steps:
+                if writes:
+                    checkpointer.save(trainer)
+                how = "the same torchrun command with " if topology.distributed else "`gankit train "
+                raise TrainingInterrupted(
+                    f"stopped by {received[0]} at step {trainer.step}; a checkpoint was written: continue with "
+                    f"{how}--resume {run.path}" + ("" if topology.distributed else "`")
+                )
+        finally:  # also after a divergence or an interruption: the report shows what was written
             if writes:
-                checkpointer.save(trainer)
-            how = "the same torchrun command with " if topology.distributed else "`gankit train "
-            raise TrainingInterrupted(
-                f"stopped by {received[0]} at step {trainer.step}; a checkpoint was written: continue with "
-                f"{how}--resume {run.path}" + ("" if topology.distributed else "`")
-            )
-    finally:  # also after a divergence or an interruption: the report shows what was written
-        if writes:
-            _write_report(run)
+                _write_report(run)
     return run
 
 
