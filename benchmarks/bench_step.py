@@ -26,12 +26,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
-import platform
-import statistics
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 
 import torch
 import torch.nn.functional as F
@@ -43,6 +41,7 @@ from gankit.dynamics import Precision
 from gankit.experiment import build_experiment
 from gankit.nn import DCGANDiscriminator, DCGANGenerator
 from gankit.train.trainer import Trainer
+from timing import alternating_medians, machine_line
 
 TARGET_RATIO = 0.95
 
@@ -232,20 +231,10 @@ def _matmul_rate(n: int, device: torch.device, repeats: int, dtype: torch.dtype)
     return 2 * n**3 / best
 
 
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            return next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        return platform.processor() or "unknown"
-
-
 def print_header(args: argparse.Namespace, device: torch.device) -> None:
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     gpu = f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else ""
     print(f"torch {torch.__version__} | device {device}{gpu} | torch threads {torch.get_num_threads()}")
-    load = " | load average " + " ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else ""
-    print(f"machine: {platform.processor() or platform.machine()} | {cpu_model()} | nproc {cores}{load}")
+    print(machine_line())
     if device.type == "cuda":
         print(f"cudnn.benchmark {torch.backends.cudnn.benchmark} | cudnn.allow_tf32 {torch.backends.cudnn.allow_tf32} "
               f"| matmul.allow_tf32 {torch.backends.cuda.matmul.allow_tf32}")
@@ -305,11 +294,9 @@ def main() -> None:
         flops = {name: count_flops(run) for name, run in sides.items()}
     else:  # the eager float32 step does the same work; a compiled graph would hide its ops from the counter
         flops = dict.fromkeys(("gankit", "plain"), count_flops(sides["default"]))
-    rates: dict[str, list[float]] = {name: [] for name in sides}
-    for _ in range(args.repeats):
-        for name, run in sides.items():
-            rates[name].append(steps_per_second(run, args.steps, device))
-    median = {name: statistics.median(r) for name, r in rates.items()}
+    rates, median = alternating_medians(
+        {name: partial(steps_per_second, run, args.steps, device) for name, run in sides.items()}, args.repeats
+    )
 
     for name in sides:
         spread = ", ".join(f"{r:.2f}" for r in rates[name])

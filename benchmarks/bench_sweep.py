@@ -18,11 +18,10 @@ the largest weight difference between each member's two versions is printed last
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
 import time
 from collections.abc import Callable
+from functools import partial
 
 import torch
 
@@ -31,6 +30,7 @@ from gankit.experiment import build_experiment
 from gankit.sweep import StackedGAN
 from gankit.sweep.memory import retain_freed_memory
 from gankit.train.trainer import Trainer
+from timing import alternating_medians, machine_line
 
 TARGET_RATIO = 1.8
 
@@ -76,19 +76,9 @@ def member_steps_per_second(run: Callable[[int], None], steps: int, members: int
     return steps * members / (time.perf_counter() - start)
 
 
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            return next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        return platform.processor() or "unknown"
-
-
 def print_header(args: argparse.Namespace, configs: list[Config]) -> None:
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    load = " | load %.2f %.2f %.2f" % os.getloadavg() if hasattr(os, "getloadavg") else ""
     print(f"torch {torch.__version__} | device cpu | torch threads {torch.get_num_threads()}")
-    print(f"machine: {platform.machine()} | {cpu_model()} | nproc {cores}{load}")
+    print(machine_line())
     model = configs[0].model
     print(f"grid25 preset: MLP width {model.g_width}/{model.d_width}, depth {model.depth}, batch "
           f"{configs[0].train.batch_size}, {configs[0].dynamics.name} dynamics, R1 gamma {configs[0].loss.r1_gamma}; "
@@ -118,11 +108,10 @@ def main() -> None:
     sides = {"sequential": Sequential(configs), "vectorized": Vectorized(configs)}
     for side in sides.values():
         side.run(args.warmup)
-    rates: dict[str, list[float]] = {name: [] for name in sides}
-    for _ in range(args.repeats):
-        for name, side in sides.items():
-            rates[name].append(member_steps_per_second(side.run, args.steps, args.members))
-    median = {name: statistics.median(r) for name, r in rates.items()}
+    rates, median = alternating_medians(
+        {name: partial(member_steps_per_second, side.run, args.steps, args.members) for name, side in sides.items()},
+        args.repeats,
+    )
     for name in sides:
         spread = ", ".join(f"{r:.1f}" for r in rates[name])
         print(f"{name:>10}: {median[name]:7.1f} member-steps/s (median; repeats {spread})")
