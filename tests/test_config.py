@@ -121,3 +121,9 @@ def test_partial_file_inherits_defaults(tmp_path):
 def test_config_from_dict_rejects_a_section_that_is_not_a_mapping():
     with pytest.raises(ConfigError, match="'loss'"):
         config_from_dict({"loss": "hinge"})
+
+
+def test_a_rule_across_a_sections_keys_names_the_section_not_its_whole_dict():
+    with pytest.raises(ConfigError) as caught:
+        load_config("ring8", ["train.eval_every=7"])
+    assert str(caught.value) == "invalid config section 'train': eval_every (7) must be a multiple of log_every (10)"

@@ -307,6 +307,8 @@ def _describe(err: ValidationError) -> str:
     message = first["msg"].removeprefix("Value error, ")
     if not loc:  # a rule across sections
         return f"invalid config: {message}"
+    if isinstance(first.get("input"), dict):  # a rule across the keys of one section: the message names them
+        return f"invalid config section {where!r}: {message}"
     return f"invalid config value for {where!r} ({first.get('input')!r}): {message}"
 
 
