@@ -121,3 +121,31 @@ def test_a_two_process_run_resumes_bit_identically(tmp_path):
     full = load_checkpoint(tmp_path / "full" / "checkpoints" / "step_000020.pt")["players"]
     cut = load_checkpoint(tmp_path / "cut" / "checkpoints" / "step_000020.pt")["players"]
     assert all(torch.equal(value, cut[p][k]) for p in full for k, value in full[p].items())
+
+
+@pytest.mark.slow
+def test_sigterm_to_torchrun_stops_both_ranks_at_one_step_and_the_run_resumes(tmp_path):
+    import signal
+    import time
+
+    settings = [*SETTINGS, "train.checkpoint_every=1000", "train.sample_every=1000"]
+    args = ["train", "ring8", "--steps", "400", "--no-progress", *[a for s in settings for a in ("--set", s)],
+            "--nproc", "2"]
+    _gankit(*args, "--out", str(tmp_path / "full"))
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "gankit", *args, "--out", str(tmp_path / "cut")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    metrics = tmp_path / "cut" / "metrics.csv"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and (not metrics.exists() or len(metrics.read_text().splitlines()) < 3):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)  # torchrun passes it on to both workers
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert err.count("a checkpoint was written") == 1  # rank 0 speaks for both
+    stopped = [int(p.stem.removeprefix("step_")) for p in (tmp_path / "cut" / "checkpoints").glob("step_*.pt")]
+    assert len(stopped) == 1 and 0 < stopped[0] < 400
+    _gankit("train", "--resume", str(tmp_path / "cut"), "--no-progress", "--nproc", "2")
+    full = load_checkpoint(tmp_path / "full" / "checkpoints" / "step_000400.pt")["players"]
+    cut = load_checkpoint(tmp_path / "cut" / "checkpoints" / "step_000400.pt")["players"]
+    assert all(torch.equal(value, cut[p][k]) for p in full for k, value in full[p].items())
