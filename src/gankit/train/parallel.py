@@ -27,16 +27,21 @@ class StopAgreement(Callback):
     """Last callback on every rank: a stop asked for on any rank stops all of them after the same step, so
     no rank waits forever in a collective the others left.
 
-    Signals must go through :meth:`request` (not `trainer.should_stop`, which the loop reads at once):
-    a signal arriving between this agreement and the loop's check would stop one rank alone.
+    Ranks agree at logging steps only (one flag all-reduced; no host sync on the other steps), so a stop
+    takes effect within `every` steps. Signals go through :meth:`request`; a callback that sets
+    `trainer.should_stop` directly is deferred to the next agreement the same way.
     """
 
-    def __init__(self, device: torch.device) -> None:
+    def __init__(self, device: torch.device, every: int) -> None:
         self.device = device
+        self.every = every
         self.requested = False
 
     def request(self) -> None:
         self.requested = True
 
     def on_step_end(self, trainer: Trainer, result: StepResult) -> None:
-        trainer.should_stop = any_rank(self.requested or trainer.should_stop, self.device)
+        self.requested = self.requested or trainer.should_stop
+        trainer.should_stop = False
+        if trainer.step % self.every == 0 or trainer.step == trainer.total_steps:
+            trainer.should_stop = any_rank(self.requested, self.device)

@@ -101,7 +101,7 @@ def _train(
         callbacks += _writer_callbacks(exp, generator, run, metrics, checkpointer, alarms, recovery, progress)
     elif recovery is not None:
         callbacks.append(recovery)
-    agreement = StopAgreement(exp.device) if topology.distributed else None
+    agreement = StopAgreement(exp.device, every) if topology.distributed else None
     if agreement is not None:
         callbacks.append(agreement)
     trainer = Trainer(
