@@ -41,7 +41,7 @@ from gankit.dynamics import Precision
 from gankit.experiment import build_experiment
 from gankit.nn import DCGANDiscriminator, DCGANGenerator
 from gankit.train.trainer import Trainer
-from timing import alternating_medians, machine_line
+from timing import alternating_medians, machine_line, print_rates, print_ratio
 
 TARGET_RATIO = 0.95
 
@@ -298,12 +298,8 @@ def main() -> None:
         {name: partial(steps_per_second, run, args.steps, device) for name, run in sides.items()}, args.repeats
     )
 
-    for name in sides:
-        spread = ", ".join(f"{r:.2f}" for r in rates[name])
-        print(f"{name:>7}: {median[name]:8.2f} steps/s (median; repeats {spread})")
-    ratio = median["gankit"] / median["plain"]
-    verdict = "PASS" if ratio >= TARGET_RATIO else "BELOW TARGET"
-    print(f"ratio gankit/plain: {ratio:.3f} (target >= {TARGET_RATIO}) {verdict}")
+    print_rates(rates, median, "steps/s")
+    print_ratio("gankit/plain", median["gankit"] / median["plain"], TARGET_RATIO)
     if "default" in median:
         print(f"speed-up of {options.describe()} over the defaults (fp32, eager, contiguous): "
               f"{median['gankit'] / median['default']:.3f}x")

@@ -30,7 +30,7 @@ from gankit.experiment import build_experiment
 from gankit.sweep import StackedGAN
 from gankit.sweep.memory import retain_freed_memory
 from gankit.train.trainer import Trainer
-from timing import alternating_medians, machine_line
+from timing import alternating_medians, machine_line, print_rates, print_ratio
 
 TARGET_RATIO = 1.8
 
@@ -112,12 +112,8 @@ def main() -> None:
         {name: partial(member_steps_per_second, side.run, args.steps, args.members) for name, side in sides.items()},
         args.repeats,
     )
-    for name in sides:
-        spread = ", ".join(f"{r:.1f}" for r in rates[name])
-        print(f"{name:>10}: {median[name]:7.1f} member-steps/s (median; repeats {spread})")
-    ratio = median["vectorized"] / median["sequential"]
-    verdict = "PASS" if ratio >= TARGET_RATIO else "BELOW TARGET"
-    print(f"ratio vectorized/sequential: {ratio:.2f} (target >= {TARGET_RATIO}) {verdict}")
+    print_rates(rates, median, "member-steps/s", digits=1)
+    print_ratio("vectorized/sequential", median["vectorized"] / median["sequential"], TARGET_RATIO, digits=2)
     best = max(rates["vectorized"]) / max(rates["sequential"])
     print(f"ratio of the best repeats: {best:.2f} (less sensitive to other load on a shared machine)")
     total = args.warmup + args.repeats * args.steps

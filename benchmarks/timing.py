@@ -34,3 +34,17 @@ def alternating_medians(
         for name, rate in sides.items():
             rates[name].append(rate())
     return rates, {name: statistics.median(values) for name, values in rates.items()}
+
+
+def print_rates(rates: Mapping[str, list[float]], median: Mapping[str, float], unit: str, digits: int = 2) -> None:
+    """One line per side: its median rate and every repeat."""
+    width = max(map(len, rates))
+    for name, values in rates.items():
+        spread = ", ".join(f"{r:.{digits}f}" for r in values)
+        print(f"{name:>{width}}: {median[name]:8.{digits}f} {unit} (median; repeats {spread})")
+
+
+def print_ratio(label: str, ratio: float, target: float, digits: int = 3) -> None:
+    """`ratio A/B: 0.978 (target >= 0.95) PASS` (never fatal: these machines are shared and noisy)."""
+    verdict = "PASS" if ratio >= target else "BELOW TARGET"
+    print(f"ratio {label}: {ratio:.{digits}f} (target >= {target}) {verdict}")

@@ -126,19 +126,15 @@ def test_a_two_process_run_resumes_bit_identically(tmp_path):
 @pytest.mark.slow
 def test_sigterm_to_torchrun_stops_both_ranks_at_one_step_and_the_run_resumes(tmp_path):
     import signal
-    import time
+
+    from process_helpers import logged_rows, start_gankit, wait_until
 
     settings = [*SETTINGS, "train.checkpoint_every=1000", "train.sample_every=1000"]
     args = ["train", "ring8", "--steps", "400", "--no-progress", *[a for s in settings for a in ("--set", s)],
             "--nproc", "2"]
     _gankit(*args, "--out", str(tmp_path / "full"))
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "gankit", *args, "--out", str(tmp_path / "cut")],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
-    metrics = tmp_path / "cut" / "metrics.csv"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and (not metrics.exists() or len(metrics.read_text().splitlines()) < 3):
-        time.sleep(0.05)
+    proc = start_gankit(*args, "--out", str(tmp_path / "cut"))
+    wait_until(lambda: logged_rows(tmp_path / "cut" / "metrics.csv") >= 2)
     proc.send_signal(signal.SIGTERM)  # torchrun passes it on to both workers
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
@@ -149,3 +145,12 @@ def test_sigterm_to_torchrun_stops_both_ranks_at_one_step_and_the_run_resumes(tm
     full = load_checkpoint(tmp_path / "full" / "checkpoints" / "step_000400.pt")["players"]
     cut = load_checkpoint(tmp_path / "cut" / "checkpoints" / "step_000400.pt")["players"]
     assert all(torch.equal(value, cut[p][k]) for p in full for k, value in full[p].items())
+
+
+def test_a_hand_set_world_size_without_torchrun_is_one_clear_error(monkeypatch):
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "1")
+    monkeypatch.delenv("MASTER_ADDR", raising=False)
+    with pytest.raises(ConfigError, match="MASTER_ADDR expected.*start gankit with torchrun"):
+        distributed.init_from_env(torch.device("cpu"))
+    assert not distributed.current().distributed

@@ -19,6 +19,7 @@ import pytest
 import torch
 
 from gankit.train.checkpoint import load_checkpoint
+from process_helpers import start_gankit, wait_until
 
 STEPS = 300
 SETTINGS = ["data.n_samples=512", "train.batch_size=64", "train.log_every=5", "train.checkpoint_every=25",
@@ -46,12 +47,8 @@ def _final_state(run):
 
 def _kill_at_random(out, trial, sig):
     """Start training, wait for its first checkpoint, then kill it after a random delay. Returns the exit code."""
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "gankit", *ARGS, "--out", str(out)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not list((out / "checkpoints").glob("step_*.pt")):
-        time.sleep(0.02)
+    proc = start_gankit(*ARGS, "--out", str(out))
+    wait_until(lambda: any((out / "checkpoints").glob("step_*.pt")))
     time.sleep(random.Random(trial).uniform(0.0, 3.0))
     proc.send_signal(getattr(signal, sig))
     _, err = proc.communicate(timeout=120)

@@ -75,23 +75,16 @@ def test_resume_errors_are_one_line(tmp_path, gankit):
 
 
 def test_sigterm_writes_a_checkpoint_and_the_resumed_run_matches_an_uninterrupted_one(tmp_path, gankit):
-    import os
     import signal
-    import subprocess
-    import sys
-    import time
+
+    from process_helpers import logged_rows, start_gankit, wait_until
 
     settings = ["data.n_samples=512", "train.log_every=5", "train.checkpoint_every=1000", "train.sample_every=1000",
                 "train.tensorboard=false"]
     args = ["train", "ring8", "--steps", "600", "--no-progress", *_sets(settings)]
     assert gankit(*args, "--out", str(tmp_path / "full")).returncode == 0
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "gankit", *args, "--out", str(tmp_path / "cut")],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    metrics = tmp_path / "cut" / "metrics.csv"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and (not metrics.exists() or len(metrics.read_text().splitlines()) < 4):
-        time.sleep(0.05)
+    proc = start_gankit(*args, "--out", str(tmp_path / "cut"))
+    wait_until(lambda: logged_rows(tmp_path / "cut" / "metrics.csv") >= 3)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err

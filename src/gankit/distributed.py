@@ -76,7 +76,14 @@ def init_from_env(device: torch.device) -> Topology:
         return topology
     if device.type == "cuda":
         torch.cuda.set_device(device)
-    dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    try:
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    except (ValueError, RuntimeError) as err:  # e.g. WORLD_SIZE set by hand without MASTER_ADDR/MASTER_PORT
+        message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ConfigError(
+            f"could not join the process group of {topology.world_size} processes ({message}); start gankit "
+            "with torchrun (or gankit train --nproc N), which sets RANK, WORLD_SIZE and MASTER_ADDR/PORT"
+        ) from None
     _CURRENT = topology
     return topology
 

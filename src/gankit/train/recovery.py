@@ -47,8 +47,7 @@ class NaNRecovery(Callback):
         bad = sorted(k for k, v in result.stats.items() if not k.startswith("eval/") and not math.isfinite(float(v)))
         if not bad and not _weights_finite(trainer):
             bad = ["the weights"]
-        device = next(next(iter(trainer.game.players.values())).parameters()).device
-        if any_rank(bool(bad), device) and not bad:  # under torchrun all ranks roll back, or none
+        if any_rank(bool(bad), _device(trainer)) and not bad:  # under torchrun all ranks roll back, or none
             bad = ["a statistic on another process"]
         if not bad:
             if trainer.step % self.keep_every == 0:
@@ -83,6 +82,10 @@ def _snapshot(trainer: Trainer) -> dict[str, Any]:
     # Weight-like callback state (EMA) rolls back too; the record of what happened (alarms, failures) does not.
     state["callbacks"] = {k: v for k, v in state["callbacks"].items() if k not in _PERSISTENT}
     return copy.deepcopy(state)
+
+
+def _device(trainer: Trainer) -> torch.device:
+    return next(next(iter(trainer.game.players.values())).parameters()).device
 
 
 def _weights_finite(trainer: Trainer) -> bool:

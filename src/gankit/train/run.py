@@ -182,7 +182,7 @@ def _writer_callbacks(
 def _load_state(trainer: Trainer, exp: Experiment, run: RunDir, state: dict) -> None:
     """Restore a checkpoint into the trainer, or one CheckpointError naming what does not fit."""
     for name, module in exp.game.players.items():
-        load_module_state(module, state["players"][name], f"the {name} in {run.latest_checkpoint()}",
+        load_module_state(module, state["players"].get(name, {}), f"the {name} in {run.latest_checkpoint()}",
                           "resume with the config it was written with")
     try:
         trainer.load_state_dict(state)
