@@ -1,18 +1,20 @@
 """Throughput of a vectorized sweep vs the same members trained one after another (grid25 MLP preset).
 
-Both sides train M members of the `grid25` preset (seeds 0..M-1, optionally with a grid of
-discriminator learning rates), in one process:
+Both sides train M members of the `grid25` preset (or `--preset digits`, the small DCGAN; seeds
+0..M-1, optionally with a grid of discriminator learning rates), in one process:
 
 1. sequential: each member's own `build_experiment` + `Trainer` (no callbacks), one after another;
 2. vectorized: `gankit.sweep.StackedGAN`, all members as one batched computation.
 
 The process keeps freed memory for reuse (`gankit.sweep.memory`, as `gankit sweep` does), which
 applies to both sides. Both warm up, then are timed in alternating repeats (each repeat: every member advances `--steps`
-steps); the median member-steps/s per side and their ratio (target >= 1.8) are printed. Both sides
-end after the same number of steps from the same initial weights, data order and latent draws, so
-the largest weight difference between each member's two versions is printed last (0: bit for bit).
+steps); the median member-steps/s per side and their ratio (target >= 1.8 for grid25) are printed.
+Both sides end after the same number of steps from the same initial weights, data order and latent
+draws, so the largest weight difference between each member's two versions is printed last (0: bit
+for bit, as for MLPs; DCGAN members agree up to the rounding of grouped convolutions).
 
-    .venv/bin/python benchmarks/bench_sweep.py [--members 8] [--steps 20] [--repeats 3] [--lrs 5e-4,2e-4]
+    .venv/bin/python benchmarks/bench_sweep.py [--preset grid25|digits] [--members 8] [--steps 20] [--repeats 3]
+        [--lrs 5e-4,2e-4]
 """
 
 from __future__ import annotations
@@ -80,7 +82,8 @@ def print_header(args: argparse.Namespace, configs: list[Config]) -> None:
     print(f"torch {torch.__version__} | device cpu | torch threads {torch.get_num_threads()}")
     print(machine_line())
     model = configs[0].model
-    print(f"grid25 preset: MLP width {model.g_width}/{model.d_width}, depth {model.depth}, batch "
+    depth = f"depth {model.depth}" if model.arch == "mlp" else f"{configs[0].data.image_size} px"
+    print(f"{args.preset} preset: {model.arch} width {model.g_width}/{model.d_width}, {depth}, batch "
           f"{configs[0].train.batch_size}, {configs[0].dynamics.name} dynamics, R1 gamma {configs[0].loss.r1_gamma}; "
           f"{len(configs)} members (lr_d {','.join(f'{c.optim.lr_d:g}' for c in configs[:4])}...)")
     print(f"{args.repeats} x {args.steps} timed steps per member per side after {args.warmup} warm-up steps")
@@ -88,6 +91,8 @@ def print_header(args: argparse.Namespace, configs: list[Config]) -> None:
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--preset", choices=("grid25", "digits"), default="grid25",
+                        help="grid25 (MLP, the issue's target) or digits (small DCGAN)")
     parser.add_argument("--members", type=int, default=8, help="members (seeds 0..M-1; default 8)")
     parser.add_argument("--steps", type=int, default=20, help="timed steps per member per repeat (default 20)")
     parser.add_argument("--repeats", type=int, default=3, help="alternating timed repeats per side (default 3)")
@@ -101,7 +106,7 @@ def main() -> None:
     args = parse_args()
     retained = retain_freed_memory()  # process-wide, so both sides run with it (gankit sweep sets it too)
     lrs = args.lrs.split(",")
-    configs = [load_config("grid25", [*args.overrides, f"optim.lr_d={lrs[m % len(lrs)]}", "device=cpu"], seed=m)
+    configs = [load_config(args.preset, [*args.overrides, f"optim.lr_d={lrs[m % len(lrs)]}", "device=cpu"], seed=m)
                for m in range(args.members)]
     print_header(args, configs)
     print(f"malloc keeps freed blocks (as gankit sweep sets it), both sides: {'yes' if retained else 'no'}")

@@ -151,7 +151,9 @@ def test_bad_grid_items_are_config_errors(items, fragments):
     (["dynamics.name=unrolled"], "dynamics.name 'unrolled'"),
     (["model.spectral_norm=true"], "model.spectral_norm"),
     (["dynamics.trust_region.radius=0.1"], "dynamics.trust_region"),
-    (["data.name=digits", "model.arch=dcgan"], "data.name 'digits'"),
+    (["model.arch=dcgan"], "model.arch 'dcgan' on grid25"),
+    (["data.name=digits"], "model.arch 'mlp' on digits"),
+    (["data.name=breast_cancer"], "data.name 'breast_cancer'"),
     (["train.eval_every=10"], "train.eval_every"),
     (["train.compile=true", "loss.r1_gamma=0"], "train.compile"),
 ])
@@ -213,6 +215,7 @@ def test_cli_sweep_writes_a_sweep_and_samples_from_a_member(tmp_path, gankit):
     (["--grid", "optim.lr=1"], ["unknown config key 'optim.lr'", "optim.lr_g"]),
     (["--set", "dynamics.name=optimistic"], ["cannot vectorize dynamics.name 'optimistic'", "gankit train"]),
     (["--seeds", "0"], ["--seeds must be at least 1"]),
+    (["--eval-n", "1"], ["--eval-n must be at least 2"]),
 ])
 def test_cli_sweep_user_errors_are_one_line(args, fragments, tmp_path, gankit):
     result = gankit("sweep", "grid25", "--steps", "2", "--out", str(tmp_path / "x"), *args)

@@ -119,26 +119,31 @@ def sweep(
     ] = None,
     out: Annotated[Optional[Path], typer.Option(help="new sweep directory (default: runs/sweep-SOURCE-TIME)")] = None,
     eval_every: Annotated[
-        Optional[int], typer.Option(help="score modes every N steps (default: train.sample_every) and at the end")
+        Optional[int], typer.Option(help="score members every N steps (default: train.sample_every) and at the end")
     ] = None,
-    progress: Annotated[bool, typer.Option(help="print mode counts as the sweep goes")] = True,
+    eval_n: Annotated[int, typer.Option(help="image sweeps: samples per member for FID and precision/recall")] = 1000,
+    progress: Annotated[bool, typer.Option(help="print the scores as the sweep goes")] = True,
 ) -> None:
     """Train many small GANs (seeds x grid) as one batched computation; write a sensitivity heat map."""
     from gankit.sweep import expand_members, parse_grid, run_sweep
 
     if eval_every is not None and eval_every < 1:
         raise GankitError(f"--eval-every must be at least 1, got {eval_every}")
+    if eval_n < 2:
+        raise GankitError(f"--eval-n must be at least 2, got {eval_n}")
     axes = parse_grid(grid or [])
     members = expand_members(source, axes, seeds, set_ or [], steps=steps, seed=seed)
     out = out or Path("runs") / f"sweep-{Path(source).stem}-{time.strftime('%Y%m%d-%H%M%S')}"
     console.print(f"sweeping [bold]{escape(source)}[/]: {len(members)} members for {members[0].config.train.steps} "
                   f"steps into {escape(str(out))}", highlight=False)
     notify = (lambda line: console.print(escape(line), highlight=False)) if progress else None
-    result = run_sweep(members, out, axes, eval_every=eval_every, notify=notify)
+    result = run_sweep(members, out, axes, eval_every=eval_every, eval_n=eval_n, notify=notify)
+    typer.echo(f"scores ({result.scoring.protocol}), mean ± std over seeds:")
     for cell in result.cells:
         label = ", ".join(f"{a.key}={v}" for a, v in zip(axes, cell.values, strict=True)) or "all members"
-        typer.echo(f"{label}: modes {cell.mean('modes'):.2f} ± {cell.std('modes'):.2f}, "
-                   f"hq {cell.mean('hq_fraction'):.3f} ± {cell.std('hq_fraction'):.3f}")
+        scores = ", ".join(f"{p.metric} {cell.mean(p.metric):.3g} ± {cell.std(p.metric):.2g}"
+                           for p in result.scoring.panels)
+        typer.echo(f"{label}: {scores}")
     console.print(f"done in {result.train_seconds:.0f} s ({result.member_steps_per_second:.1f} member-steps/s): "
                   f"{escape(str(out / 'sweep.csv'))}, {escape(str(out / 'sweep_heatmap.png'))}", highlight=False,
                   soft_wrap=True)

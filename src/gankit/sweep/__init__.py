@@ -2,12 +2,14 @@
 
 `gankit sweep CONFIG --seeds 8 --grid optim.lr_d=1e-4,4e-4` (see docs/sweep.md). Each member is an
 independent run with its own seed, data order, latent draws and metrics, and reproduces `gankit train`
-of the same config bit for bit (R1 and gradient penalty included).
+of the same config: MLP members bit for bit (R1 and gradient penalty included), DCGAN members up to
+the rounding of grouped convolutions.
 
 Modules: grid (grid items -> member configs), support (what is vectorized, grouping), stacked
-(stacked MLP weights, batched matmuls), optim (stacked Adam/SGD/RMSprop), engine (the batched
-step), heatmap (the sensitivity map), memory (malloc tuning for big temporaries), run (driving it
-and writing the outputs).
+(stacked MLP weights, batched matmuls), stacked_conv (DCGANs as grouped convolutions), optim
+(stacked Adam/SGD/RMSprop), engine (the batched step), scoring (modes or FID per member), heatmap
+(the sensitivity map), memory (malloc tuning for big temporaries), run (driving it and writing the
+outputs).
 """
 
 from gankit.sweep.engine import StackedGAN

@@ -5,9 +5,11 @@ so its initial weights, real data and batch order are those of `gankit train`. T
 RNG state right after that build becomes the member's own `torch.Generator`: every latent (and
 gradient-penalty) draw of member m comes from it in the order `GANGame.losses` draws them, so
 member m sees the numbers its single run would. The step mirrors `Simultaneous` and
-`Alternating` (D first, `d_steps` updates, a fresh batch per update) op for op; R1 and the
-gradient penalty use the input gradient of the piecewise-linear critic in closed form (see
-`StackedMLP.input_gradient`). The result equals the single runs bit for bit (tests/test_sweep.py).
+`Alternating` (D first, `d_steps` updates, a fresh batch per update) op for op. MLP players are
+`StackedMLP`s: R1 and the gradient penalty use the input gradient of the piecewise-linear critic in
+closed form (`StackedMLP.input_gradient`), and the result equals the single runs bit for bit.
+DCGAN players are `StackedConvNet`s (grouped convolutions, per-member BatchNorm statistics): the
+result equals the single runs up to the rounding of the grouped kernels (tests/test_sweep*.py).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from gankit import losses
 from gankit.config import Config
@@ -25,6 +27,7 @@ from gankit.penalties import smoothed_real_target
 from gankit.sampling import generator_inputs
 from gankit.sweep.optim import StackedOptimizer
 from gankit.sweep.stacked import StackedMLP
+from gankit.sweep.stacked_conv import StackedConvNet
 from gankit.sweep.support import check_supported
 
 __all__ = ["StackedGAN", "FIXED_SAMPLES"]
@@ -59,10 +62,11 @@ class StackedGAN:
         first = configs[0]
         self.config = first
         self.device = self.members[0].experiment.device
-        self.mixture = self.members[0].experiment.real.mixture
+        self.mixture = self.members[0].experiment.real.mixture  # None for images
         games = [m.experiment.game for m in self.members]
-        self.generator = StackedMLP.from_modules([g.generator for g in games], self.device)
-        self.discriminator = StackedMLP.from_modules([g.discriminator for g in games], self.device)
+        stack = StackedMLP if first.model.arch == "mlp" else StackedConvNet
+        self.generator = stack.from_modules([g.generator for g in games], self.device)
+        self.discriminator = stack.from_modules([g.discriminator for g in games], self.device)
         self.latent_dim = first.model.latent_dim
         self.batch_size = first.train.batch_size
         optim = [c.optim for c in configs]
@@ -77,7 +81,7 @@ class StackedGAN:
         target = smoothed_real_target(first.loss.label_smoothing)
         self._loss, self._real_target = loss, target
         self.ema = self.generator.clone() if first.train.ema_decay is not None else None
-        self.fixed_z = torch.stack([
+        self.fixed_z = None if self.mixture is None else torch.stack([
             generator_inputs(m.experiment.game.generator, FIXED_SAMPLES,
                              torch.Generator().manual_seed(m.config.seed + 1))[0]
             for m in self.members
@@ -109,9 +113,10 @@ class StackedGAN:
         n, dim = self.batch_size, self.latent_dim
         return torch.stack([torch.randn(n, dim, device=self.device, generator=m.rng) for m in self.members])
 
-    def _eps(self) -> Tensor:
-        return torch.stack([torch.rand((self.batch_size, 1), device=self.device, generator=m.rng)
-                            for m in self.members])
+    def _eps(self, sample_dims: int) -> Tensor:
+        """Per member the gradient penalty's mixing weights, (B, 1, ...) as `gradient_penalty` draws them."""
+        shape = (self.batch_size,) + (1,) * sample_dims
+        return torch.stack([torch.rand(shape, device=self.device, generator=m.rng) for m in self.members])
 
     # --- the step ------------------------------------------------------------------------------------
 
@@ -133,6 +138,8 @@ class StackedGAN:
             with torch.no_grad():
                 for avg, live in zip(self.ema.parameters(), self.generator.parameters(), strict=True):
                     avg.lerp_(live, 1.0 - self.config.train.ema_decay)
+                for avg, live in zip(self.ema.buffers(), self.generator.buffers(), strict=True):
+                    avg.copy_(live)
         return stats
 
     def _simultaneous(self, step: int) -> dict[str, Tensor]:
@@ -178,15 +185,13 @@ class StackedGAN:
         stats["loss_d"] = loss.detach()
         loss_cfg = self.config.loss
         if loss_cfg.gp_weight > 0:
-            eps = self._eps()
+            eps = self._eps(real.dim() - 2)
             x_hat = eps * real.detach() + (1 - eps) * fake.detach()
-            with torch.no_grad():
-                _, hat_pres = self.discriminator.forward_with_masks(x_hat)
-            gp = ((self.discriminator.input_gradient(hat_pres).norm(2, dim=2) - 1.0) ** 2).mean(dim=1)
+            gp = ((self.discriminator.penalty_gradient(x_hat).norm(2, dim=2) - 1.0) ** 2).mean(dim=1)
             stats["gradient_penalty"] = gp.detach()
             loss = loss + self.gp_weight * gp
         if loss_cfg.r1_gamma > 0 and step % loss_cfg.r1_every == 0:
-            grad = self.discriminator.input_gradient(pres)
+            grad = self.discriminator.penalty_gradient(real, pres)
             r1 = grad.pow(2).sum(dim=2).mean(dim=1)
             stats["r1"] = r1.detach()
             loss = loss + self.r1_coef * r1
@@ -206,7 +211,9 @@ class StackedGAN:
     # --- reading the members out -----------------------------------------------------------------------
 
     def fixed_samples(self) -> Tensor:
-        """Each member's samples (M, 2500, dim) on its fixed latent batch (EMA weights when kept)."""
+        """Each member's samples (M, 2500, dim) on its fixed latent batch (EMA weights when kept); 2D data."""
+        if self.fixed_z is None:
+            raise ValueError("fixed_samples is for the 2D mixtures; image members are scored through member_modules")
         with torch.no_grad():
             return (self.ema or self.generator).forward(self.fixed_z)
 
@@ -216,6 +223,13 @@ class StackedGAN:
 
     def member_ema(self, m: int) -> dict[str, Tensor] | None:
         return None if self.ema is None else self.ema.member_state(m)
+
+    def member_generator(self, m: int) -> nn.Module:
+        """Member m's own generator module holding its current weights (EMA weights when kept), in eval mode."""
+        module = self.members[m].experiment.game.generator
+        state = self.member_ema(m)
+        module.load_state_dict(state if state is not None else self.generator.member_state(m))
+        return module.eval()
 
 
 def _member_norms(grads: Sequence[Tensor]) -> Tensor:

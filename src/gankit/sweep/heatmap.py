@@ -7,15 +7,16 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from gankit.atomic import atomic_write
 
-__all__ = ["Cell", "cells", "save_heatmap"]
+if TYPE_CHECKING:
+    from gankit.sweep.scoring import Panel
 
-PANELS = (("modes", "modes captured"), ("hq_fraction", "high-quality fraction"))
+__all__ = ["Cell", "cells", "save_heatmap"]
 
 
 @dataclass(frozen=True)
@@ -53,24 +54,25 @@ def _fmt(value: Any) -> str:
 
 
 def save_heatmap(
-    rows: Sequence[Mapping[str, Any]], keys: Sequence[str], path: str | Path, *, n_modes: int, title: str = ""
+    rows: Sequence[Mapping[str, Any]], keys: Sequence[str], path: str | Path, *, panels: Sequence[Panel],
+    metrics: Sequence[str], title: str = "",
 ) -> list[Cell]:
-    """Write a PNG with one heat map per metric of PANELS: columns are the first grid key's values,
-    rows the combinations of the other keys; each cell shows mean ± std over its seeds. Returns the cells."""
+    """Write a PNG with one heat map per panel: columns are the first grid key's values, rows the
+    combinations of the other keys; each cell shows mean ± std over its seeds. Returns the cells of `metrics`."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    metrics = [metric for metric, _ in PANELS]
     table = cells(rows, keys, metrics)
     columns = list(dict.fromkeys(c.values[:1] for c in table))
     row_keys = list(dict.fromkeys(c.values[1:] for c in table))
     seeds = max(len(c.numbers[metrics[0]]) for c in table)
-    width = min(14.0, 2.0 + 1.6 * len(columns) * len(PANELS))
+    width = min(14.0, 2.0 + 1.6 * len(columns) * len(panels))
     height = min(10.0, 1.6 + 0.7 * len(row_keys))
-    fig, axes = plt.subplots(1, len(PANELS), figsize=(width, height), dpi=90, squeeze=False)
-    for ax, (metric, label) in zip(axes[0], PANELS, strict=True):
+    fig, axes = plt.subplots(1, len(panels), figsize=(width, height), dpi=90, squeeze=False)
+    for ax, panel in zip(axes[0], panels, strict=True):
+        metric = panel.metric
         grid = np.full((len(row_keys), len(columns)), math.nan)
         for cell in table:
             i, j = row_keys.index(cell.values[1:]), columns.index(cell.values[:1])
@@ -78,12 +80,12 @@ def save_heatmap(
             text = f"{cell.mean(metric):.3g}\n± {cell.std(metric):.2g}"
             ax.text(j, i, text, ha="center", va="center", fontsize=8, color="black",
                     bbox={"facecolor": "white", "alpha": 0.6, "pad": 1, "edgecolor": "none"})
-        top = n_modes if metric == "modes" else 1.0
-        image = ax.imshow(grid, cmap="viridis", vmin=0, vmax=top, aspect="auto")
+        cmap = "viridis_r" if panel.lower_is_better else "viridis"  # yellow is good either way
+        image = ax.imshow(grid, cmap=cmap, vmin=panel.low, vmax=panel.high, aspect="auto")
         fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
         ax.set_xticks(range(len(columns)), [_label(keys[:1], c) for c in columns], fontsize=8)
         ax.set_yticks(range(len(row_keys)), [_label(keys[1:], r) for r in row_keys], fontsize=8)
-        ax.set_title(f"{label} (mean ± std, {seeds} seed{'s' if seeds > 1 else ''})", fontsize=9)
+        ax.set_title(f"{panel.title} (mean ± std, {seeds} seed{'s' if seeds > 1 else ''})", fontsize=9)
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()

@@ -70,6 +70,10 @@ class StackedMLP:
         """Stacked parameters in the member modules' `parameters()` order (weight, bias per layer)."""
         return [t for pair in zip(self.weights, self.biases, strict=True) for t in pair]
 
+    def buffers(self) -> list[Tensor]:
+        """An MLP keeps no buffers (the interface of `StackedConvNet`)."""
+        return []
+
     def _activate(self, pre: Tensor) -> Tensor:
         if self.negative_slope == 0.0:
             return torch.relu(pre)
@@ -96,6 +100,13 @@ class StackedMLP:
                 pres.append(h.detach())
                 h = self._activate(h)
         return (h.squeeze(-1) if self.squeeze else h), pres
+
+    def penalty_gradient(self, x: Tensor, pres: list[Tensor] | None = None) -> Tensor:
+        """∇ₓ Σ D(x) per sample, (M, N, in), with the graph for a penalty; `pres` of a forward at x if at hand."""
+        if pres is None:
+            with torch.no_grad():
+                _, pres = self.forward_with_masks(x)
+        return self.input_gradient(pres)
 
     def input_gradient(self, pres: list[Tensor]) -> Tensor:
         """∇ₓ Σ D(x) per sample, (M, N, in), from the pre-activations of a forward at x.

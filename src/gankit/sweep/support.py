@@ -1,5 +1,7 @@
 """What the vectorized engine runs, and which members can share one batched computation.
 
+MLP players on the 2D mixtures (scored by modes) and DCGAN players on the image data sets whose
+feature extractor ships with gankit (scored by FID) are vectorized.
 Members whose configs differ only in *per-member numbers* (seed, learning rates, Adam betas,
 R1 / gradient-penalty weights) are stacked into one group; anything that changes shapes or
 control flow (widths, batch size, loss, dynamics, ...) starts another group. Unsupported settings
@@ -16,7 +18,10 @@ from gankit.config import Config
 from gankit.data import MIXTURES
 from gankit.errors import ConfigError
 
-__all__ = ["PER_MEMBER_KEYS", "check_supported", "group_members"]
+__all__ = ["IMAGE_DATA", "PER_MEMBER_KEYS", "check_supported", "group_members"]
+
+# Image data sets whose FID features come from a classifier shipped with gankit (no Inception weights needed).
+IMAGE_DATA = ("digits", "mnist", "stacked_mnist")
 
 # Keys that may differ between the members of one batched group (everything else must match).
 PER_MEMBER_KEYS = ("seed", "optim.lr_g", "optim.lr_d", "optim.beta1", "optim.beta2", "loss.r1_gamma",
@@ -28,11 +33,14 @@ _INSTEAD = "run these configs one by one with gankit train"
 def check_supported(config: Config) -> None:
     """Raise ConfigError naming the first setting the vectorized engine does not run."""
     problems = []
-    if config.data.name not in MIXTURES:
-        problems.append(f"data.name {config.data.name!r} (sweeps score modes of the 2D mixtures "
-                        f"{' and '.join(sorted(MIXTURES))})")
-    if config.model.arch != "mlp":
-        problems.append(f"model.arch {config.model.arch!r} (only mlp players are vectorized)")
+    data, arch = config.data.name, config.model.arch
+    if data in MIXTURES and arch != "mlp":
+        problems.append(f"model.arch {arch!r} on {data} (the 2D mixtures are swept with mlp players)")
+    elif data in IMAGE_DATA and arch != "dcgan":
+        problems.append(f"model.arch {arch!r} on {data} (images are swept with dcgan players)")
+    elif data not in MIXTURES and data not in IMAGE_DATA:
+        problems.append(f"data.name {data!r} (sweeps score modes of {' and '.join(sorted(MIXTURES))}, or FID "
+                        f"with a shipped CPU classifier on {', '.join(IMAGE_DATA)})")
     if config.model.spectral_norm:
         problems.append("model.spectral_norm (its power iteration is not vectorized)")
     if config.dynamics.name not in ("simultaneous", "alternating"):
