@@ -44,7 +44,11 @@ def print_rates(rates: Mapping[str, list[float]], median: Mapping[str, float], u
         print(f"{name:>{width}}: {median[name]:8.{digits}f} {unit} (median; repeats {spread})")
 
 
-def print_ratio(label: str, ratio: float, target: float, digits: int = 3) -> None:
-    """`ratio A/B: 0.978 (target >= 0.95) PASS` (never fatal: these machines are shared and noisy)."""
+def print_ratio(label: str, ratio: float, target: float | None, digits: int = 3) -> None:
+    """`ratio A/B: 0.978 (target >= 0.95) PASS`, or the bare ratio without a target (never fatal: these
+    machines are shared and noisy)."""
+    if target is None:
+        print(f"ratio {label}: {ratio:.{digits}f} (no target)")
+        return
     verdict = "PASS" if ratio >= target else "BELOW TARGET"
     print(f"ratio {label}: {ratio:.{digits}f} (target >= {target}) {verdict}")

@@ -154,3 +154,30 @@ def test_a_hand_set_world_size_without_torchrun_is_one_clear_error(monkeypatch):
     with pytest.raises(ConfigError, match="MASTER_ADDR expected.*start gankit with torchrun"):
         distributed.init_from_env(torch.device("cpu"))
     assert not distributed.current().distributed
+
+
+@pytest.mark.slow
+def test_two_torchrun_launchers_rendezvous_as_two_nodes(tmp_path):
+    # docs/distributed.md's multi-node launch (c10d rendezvous), both "nodes" on this machine: each launcher
+    # starts one worker with LOCAL_RANK 0, so only the global rank may decide who writes.
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    _train(tmp_path / "one")
+    launcher = [sys.executable, "-m", "torch.distributed.run", "--nnodes", "2", "--nproc_per_node", "1",
+                "--rdzv_backend", "c10d", "--rdzv_endpoint", f"127.0.0.1:{port}", "--rdzv_id", "two-nodes",
+                "-m", "gankit", "train", "ring8", "--steps", "20", "--no-progress", "--out", str(tmp_path / "two"),
+                *[a for s in SETTINGS for a in ("--set", s)]]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    nodes = [subprocess.Popen(launcher, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+             for _ in range(2)]
+    outputs = [node.communicate(timeout=300) for node in nodes]
+    assert [node.returncode for node in nodes] == [0, 0], [err[-2000:] for _, err in outputs]
+    assert sum(err.count("training ring8") for _, err in outputs) == 1  # one writer across both nodes
+    one = load_checkpoint(tmp_path / "one" / "checkpoints" / "step_000020.pt")["players"]
+    two = load_checkpoint(tmp_path / "two" / "checkpoints" / "step_000020.pt")["players"]
+    for player, weights in one.items():
+        for key, value in weights.items():
+            torch.testing.assert_close(two[player][key], value, rtol=0, atol=2e-5)
