@@ -30,9 +30,10 @@ class Cell:
         return float(np.mean(self.numbers[metric]))
 
     def std(self, metric: str) -> float:
-        """Sample standard deviation across seeds (ddof 1); 0 for a single seed."""
+        """Sample standard deviation across seeds (ddof 1); 0 for a single seed, NaN where a value is infinite."""
         data = self.numbers[metric]
-        return float(np.std(data, ddof=1)) if len(data) > 1 else 0.0
+        with np.errstate(invalid="ignore"):  # an infinite reverse KL: inf - inf
+            return float(np.std(data, ddof=1)) if len(data) > 1 else 0.0
 
 
 def cells(rows: Sequence[Mapping[str, Any]], keys: Sequence[str], metrics: Sequence[str]) -> list[Cell]:
