@@ -111,18 +111,19 @@ class StackedConvNet:
             named += [(f"net.{index}.{key}", t, key != "num_batches_tracked") for key, t in layer.buffers.items()]
         return named
 
-    def forward(self, x: Tensor, *, frozen: bool = False, training: bool = True) -> Tensor:
-        """Outputs of every member on its own inputs; BatchNorm uses batch statistics when `training`.
+    def forward(self, x: Tensor, *, frozen: bool = False) -> Tensor:
+        """Outputs of every member on its own inputs, in training mode (BatchNorm on batch statistics).
 
         `frozen` is accepted for the MLP engine's interface: autograd computes only the gradients
-        asked for, so D's weight gradients are skipped in the generator's update anyway.
+        asked for, so D's weight gradients are skipped in the generator's update anyway. Members are
+        sampled in eval mode through their own modules (`StackedGAN.member_generator`).
         """
         m = self.members
         n = x.shape[1]
-        h = x.transpose(0, 1).reshape(n, -1, *x.shape[3:]) if self.is_discriminator else x.transpose(0, 1).reshape(
-            n, -1, 1, 1)
+        spatial = x.shape[3:] if self.is_discriminator else (1, 1)  # a latent vector is a 1×1 map
+        h = x.transpose(0, 1).reshape(n, -1, *spatial)
         for layer in self.layers:
-            h = _apply(layer, h, m, training)
+            h = _apply(layer, h, m)
         if self.is_discriminator:
             return h.reshape(n, m).t()
         return h.reshape(n, m, -1, *h.shape[2:]).transpose(0, 1)
@@ -160,7 +161,7 @@ class StackedConvNet:
         return StackedConvNet(layers, self.is_discriminator)
 
 
-def _apply(layer: _Layer, h: Tensor, members: int, training: bool) -> Tensor:
+def _apply(layer: _Layer, h: Tensor, members: int) -> Tensor:
     """One stacked layer on channels laid out member by member, (N, M·C, H, W)."""
     p = layer.params
     bias = p["bias"].flatten() if "bias" in p else None
@@ -174,11 +175,10 @@ def _apply(layer: _Layer, h: Tensor, members: int, training: bool) -> Tensor:
         return F.conv_transpose2d(h, p["weight"].flatten(0, 1), bias, layer.stride, layer.padding, groups=members)
     if layer.kind == "batch_norm":
         b = layer.buffers
-        if training:
-            b["num_batches_tracked"].add_(1)
+        b["num_batches_tracked"].add_(1)
         # flatten() of the contiguous (M, C) buffers is a view: batch_norm updates them in place
         return F.batch_norm(h, b["running_mean"].flatten(), b["running_var"].flatten(), p["weight"].flatten(),
-                            bias, training, layer.momentum, layer.eps)
+                            bias, True, layer.momentum, layer.eps)
     if layer.kind == "leaky_relu":
         return F.leaky_relu(h, layer.negative_slope)
     if layer.kind == "relu":
