@@ -2,6 +2,7 @@
 
 import csv
 import json
+import math
 
 import pytest
 import torch
@@ -9,7 +10,8 @@ import torch
 from gankit.config import load_config
 from gankit.metrics.evaluate import evaluate_generator
 from gankit.nn import DCGANDiscriminator, DCGANGenerator
-from gankit.sweep import expand_members, parse_grid, run_sweep
+from gankit.sweep import StackedGAN, expand_members, parse_grid, run_sweep
+from gankit.sweep.scoring import scoring_for
 from gankit.sweep.stacked_conv import StackedConvNet
 from gankit.train.checkpoint import load_checkpoint
 from gankit.train.run import load_generator, train
@@ -94,3 +96,16 @@ def test_image_sweep_members_are_gankit_train_runs_scored_as_gankit_eval_does(tm
     assert [cell["fid_mean"] for cell in summary["cells"]] == [row["fid"] for row in summary["members"]]
     assert [row["fid"] for row in summary["members"]] == pytest.approx([float(r["fid"]) for r in rows], rel=1e-5)
     assert summary["protocol"] == "digits_150" and (tmp_path / "s" / "sweep_heatmap.png").exists()
+
+
+def test_a_diverged_image_member_scores_nan_and_the_others_are_untouched():
+    configs = [load_config("digits", SMALL, seed=seed) for seed in (0, 1)]
+    engine = StackedGAN(configs)
+    engine.step(0)
+    scoring = scoring_for(engine, 100)
+    before = scoring.score(engine)
+    with torch.no_grad():
+        engine.generator.parameters()[0][1].fill_(float("nan"))  # member 1's first layer
+    after = scoring.score(engine)
+    assert after[0] == before[0] and all(math.isfinite(v) for v in after[0].values())
+    assert all(math.isnan(v) for v in after[1].values())

@@ -8,6 +8,7 @@ random subset of N real images in the features of the classifier that ships for 
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
@@ -77,11 +78,15 @@ class FIDScoring(Scoring):
         self.protocol = protocol_suffix(self.space.name, self.n)
 
     def score(self, engine: StackedGAN) -> list[dict[str, float]]:
+        """Scores per member; a member whose weights are no longer finite (it diverged) scores NaN throughout."""
         scores = []
         for m, member in enumerate(engine.members):
-            results = evaluate_generator(engine.member_generator(m), member.config, metrics=("fid", "prdc"),
-                                         n=self.n, seed=EVAL_SEED, space=self.space,
-                                         real_data=member.experiment.real)
+            generator = engine.member_generator(m)
+            if not all(t.isfinite().all() for t in (*generator.parameters(), *generator.buffers())):
+                scores.append(dict.fromkeys(self.columns, math.nan))
+                continue
+            results = evaluate_generator(generator, member.config, metrics=("fid", "prdc"), n=self.n,
+                                         seed=EVAL_SEED, space=self.space, real_data=member.experiment.real)
             scores.append({name: results[f"{name}_{self.protocol}"] for name in self.columns})
         return scores
 
