@@ -146,6 +146,13 @@ def test_bad_grid_items_are_config_errors(items, fragments):
         assert fragment in str(err.value)
 
 
+def test_a_grid_over_data_sets_is_refused(tmp_path):
+    axes = parse_grid(["data.name=ring8,grid25"])
+    with pytest.raises(ConfigError, match="must share data.name .got ring8, grid25."):
+        run_sweep(expand_members("grid25", axes, 1, TINY), tmp_path / "out", axes)
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize("overrides, fragment", [
     (["dynamics.name=extragradient"], "dynamics.name 'extragradient'"),
     (["dynamics.name=unrolled"], "dynamics.name 'unrolled'"),

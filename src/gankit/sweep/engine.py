@@ -213,7 +213,7 @@ class StackedGAN:
     def fixed_samples(self) -> Tensor:
         """Each member's samples (M, 2500, dim) on its fixed latent batch (EMA weights when kept); 2D data."""
         if self.fixed_z is None:
-            raise ValueError("fixed_samples is for the 2D mixtures; image members are scored through member_modules")
+            raise ValueError("fixed_samples is for the 2D mixtures; image members are scored through member_generator")
         with torch.no_grad():
             return (self.ema or self.generator).forward(self.fixed_z)
 

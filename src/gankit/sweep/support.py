@@ -91,6 +91,10 @@ def group_key(config: Config) -> str:
 
 def group_members(configs: Sequence[Config]) -> list[list[int]]:
     """Indices of `configs` in groups that one batched computation can run, in first-seen order."""
+    names = list(dict.fromkeys(config.data.name for config in configs))
+    if len(names) > 1:
+        raise ConfigError(f"the members of one sweep must share data.name (got {', '.join(names)}): their scores "
+                          "compare only on one data set; sweep each data set on its own")
     groups: dict[str, list[int]] = {}
     for index, config in enumerate(configs):
         check_supported(config)
