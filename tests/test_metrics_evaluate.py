@@ -200,3 +200,30 @@ def test_too_few_samples_for_a_metric_is_one_clear_error():
     config = load_config("grid25", ["data.n_samples=100"])
     with pytest.raises(ConfigError, match="cannot compute the metrics with n=4"):
         evaluate_generator(MixtureSampler(), config, metrics=["prdc"], n=4)
+
+
+def test_a_kept_space_computes_the_real_features_once_per_data_and_subset():
+    from gankit.experiment import load_real_data
+    from gankit.metrics.evaluate import FeatureSpace
+
+    batches = []
+
+    def features(x):
+        batches.append(len(x))
+        return x.float()
+
+    space = FeatureSpace("counted", features)
+    config = load_config("grid25", ["data.n_samples=400"])
+    data = load_real_data(config.data, config.seed)
+    first = evaluate_generator(MixtureSampler(), config, metrics=["fid", "prdc"], n=300, space=space, real_data=data)
+    again = evaluate_generator(MixtureSampler(), config, metrics=["fid", "prdc"], n=300, space=space, real_data=data)
+    assert first == again and batches == [300, 300, 300]  # real once, fake twice
+    # another subset (seed), another size or another data tensor is computed afresh, and scores as uncached
+    other = load_real_data(config.data, config.seed)
+    fresh = FeatureSpace("counted", lambda x: x.float())
+    for kwargs in ({"seed": 1}, {"n": 200}, {"real_data": other}):
+        args = {"n": 300, "seed": 0, "real_data": data, **kwargs}
+        batches.clear()
+        cached = evaluate_generator(MixtureSampler(), config, metrics=["fid"], space=space, **args)
+        assert batches == [args["n"], args["n"]]
+        assert cached == evaluate_generator(MixtureSampler(), config, metrics=["fid"], space=fresh, **args)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -48,12 +48,23 @@ class FeatureSpace:
     """How samples become features: a name for protocols, features, and a classifier head when known.
 
     `head` maps features to class logits (the extractor's last layer), so the Inception Score
-    reuses the features instead of running the network a second time.
+    reuses the features instead of running the network a second time. A space kept across
+    evaluations (during training, over a sweep's members) computes the real side's features once.
     """
 
     name: str
     features: Callable[[Tensor], Tensor]
     head: nn.Module | None = None
+    _real: dict[tuple[int, int], tuple[Tensor, Tensor]] = field(default_factory=dict, repr=False)
+
+    def real_features(self, samples: Tensor, rows: Tensor, seed: int) -> Tensor:
+        """Features of `samples[rows]`, the real subset drawn with `seed`: cached per (n, seed) for this tensor."""
+        key = (len(rows), seed)
+        cached = self._real.get(key)
+        if cached is None or cached[0] is not samples:  # held, so the identity cannot pass to another tensor
+            cached = (samples, self.features(samples[rows]))
+            self._real[key] = cached
+        return cached[1]
 
 
 def protocol_suffix(features: str, n: int) -> str:
@@ -123,14 +134,15 @@ def evaluate_generator(
     space = space or feature_space(config, tuple(real_data.samples.shape[1:]), inception_weights)
     # A random subset: files are often sorted by class (the MNIST sample is), so the first n are not a sample.
     order = torch.randperm(len(real_data.samples), generator=torch.Generator().manual_seed(seed))
-    real = real_data.samples[order[:n]]
-    n = len(real)
-    conditions, fake_labels = _conditions(generator, real_data, order[:n], seed)
+    rows = order[:n]
+    n = len(rows)
+    conditions, fake_labels = _conditions(generator, real_data, rows, seed)
     fake = draw(generator, n, seed=seed, conditions=conditions)
+    real_features = lambda: space.real_features(real_data.samples, rows, seed)  # noqa: E731 - only if a metric needs them
     try:
-        results = _score(metrics, space, real, fake, real_data, config, n, seed)
+        results = _score(metrics, space, real_features, fake, real_data, config, n, seed)
         if fake_labels is not None:
-            results.update(_score_classes(metrics, space, generator, real, fake, fake_labels, n))
+            results.update(_score_classes(metrics, space, generator, real_features, fake, fake_labels, n))
         return results
     except ValueError as err:  # a metric that cannot be computed on these samples (e.g. too few for k-NN)
         raise ConfigError(f"cannot compute the metrics with n={n} ({err}); use a larger --n") from None
@@ -154,8 +166,8 @@ def _conditions(
 
 
 def _score_classes(
-    metrics: Collection[str], space: FeatureSpace, generator: nn.Module, real: Tensor, fake: Tensor,
-    fake_labels: Tensor, n: int,
+    metrics: Collection[str], space: FeatureSpace, generator: nn.Module, real_features: Callable[[], Tensor],
+    fake: Tensor, fake_labels: Tensor, n: int,
 ) -> dict[str, float]:
     """Per-class FID/precision/recall and class accuracy (conditional), or code accuracy (InfoGAN)."""
     results: dict[str, float] = {}
@@ -177,7 +189,7 @@ def _score_classes(
             )
             results[f"code_accuracy_{suffix}"] = accuracy
     if "per_class" in metrics and isinstance(generator, ConditionalGenerator):
-        real_f = space.features(real)
+        real_f = real_features()
         for label, rows in per_class_indices(fake_labels).items():
             class_suffix = f"{protocol_suffix(space.name, len(rows))}_class{label}"
             if len(rows) >= 2:
@@ -207,13 +219,13 @@ def write_evaluation(
 
 
 def _score(
-    metrics: Collection[str], space: FeatureSpace, real: Tensor, fake: Tensor, real_data: RealData,
-    config: Config, n: int, seed: int,
+    metrics: Collection[str], space: FeatureSpace, real_features: Callable[[], Tensor], fake: Tensor,
+    real_data: RealData, config: Config, n: int, seed: int,
 ) -> dict[str, float]:
     """Every requested metric that applies, keyed by its protocol name."""
     results: dict[str, float] = {}
     suffix = protocol_suffix(space.name, n)
-    real_f = space.features(real) if {"fid", "kid", "prdc", "memorization"} & set(metrics) else None
+    real_f = real_features() if {"fid", "kid", "prdc", "memorization"} & set(metrics) else None
     fake_f = space.features(fake) if {"fid", "kid", "prdc", "memorization", "is"} & set(metrics) else None
     if "fid" in metrics:
         results[f"fid_{suffix}"] = fid(real_f, fake_f)

@@ -12,6 +12,8 @@ import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
+import torch
+
 from gankit.metrics.evaluate import FeatureSpace, evaluate_generator, feature_space, protocol_suffix
 from gankit.metrics.modes import mixture_mode_stats
 from gankit.sweep.engine import StackedGAN
@@ -76,17 +78,25 @@ class FIDScoring(Scoring):
         self.n = min(n, len(real))
         self.space: FeatureSpace = feature_space(engine.config, tuple(real.shape[1:]))
         self.protocol = protocol_suffix(self.space.name, self.n)
+        # Members whose real data are the same images share one RealData, so the space computes the real
+        # side's features once for all of them (digits, mnist); Stacked MNIST draws its triples per seed.
+        self.real_data = []
+        for member in engine.members:
+            data = member.experiment.real
+            same = next((seen for seen in self.real_data if torch.equal(seen.samples, data.samples)), data)
+            self.real_data.append(same)
 
     def score(self, engine: StackedGAN) -> list[dict[str, float]]:
         """Scores per member; a member whose weights are no longer finite (it diverged) scores NaN throughout."""
         scores = []
         for m, member in enumerate(engine.members):
             generator = engine.member_generator(m)
-            if not all(t.isfinite().all() for t in (*generator.parameters(), *generator.buffers())):
+            tensors = (*generator.parameters(), *generator.buffers())
+            if not torch.stack([t.isfinite().all() for t in tensors]).all():  # one host sync per member
                 scores.append(dict.fromkeys(self.columns, math.nan))
                 continue
             results = evaluate_generator(generator, member.config, metrics=("fid", "prdc"), n=self.n,
-                                         seed=EVAL_SEED, space=self.space, real_data=member.experiment.real)
+                                         seed=EVAL_SEED, space=self.space, real_data=self.real_data[m])
             scores.append({name: results[f"{name}_{self.protocol}"] for name in self.columns})
         return scores
 
