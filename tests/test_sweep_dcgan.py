@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from gankit.config import load_config
+from gankit.errors import ConfigError
 from gankit.metrics.evaluate import evaluate_generator
 from gankit.nn import DCGANDiscriminator, DCGANGenerator
 from gankit.sweep import StackedGAN, expand_members, parse_grid, run_sweep
@@ -109,3 +110,9 @@ def test_a_diverged_image_member_scores_nan_and_the_others_are_untouched():
     after = scoring.score(engine)
     assert after[0] == before[0] and all(math.isfinite(v) for v in after[0].values())
     assert all(math.isnan(v) for v in after[1].values())
+
+
+def test_spectrally_normalized_players_are_not_stacked():
+    # stacking reads `weight`, which spectral norm recomputes from its own state: refused, not silently wrong
+    with pytest.raises(ConfigError, match="model.spectral_norm"):
+        StackedConvNet.from_modules([DCGANDiscriminator(1, 28, 4, spectral_norm=True)], torch.device("cpu"))

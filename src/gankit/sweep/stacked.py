@@ -45,11 +45,7 @@ class StackedMLP:
                 f"gankit sweep vectorizes MLP players only, not {type(first).__name__}; set model.arch: mlp, or run "
                 "these configs one by one with gankit train"
             )
-        if any(parametrize.is_parametrized(m) for m in first.modules()):
-            raise ConfigError(
-                "gankit sweep does not vectorize model.spectral_norm (its power iteration keeps per-layer state); "
-                "set model.spectral_norm: false, or run these configs one by one with gankit train"
-            )
+        refuse_spectral_norm(first)
         linears = [[layer for layer in m.net if isinstance(layer, nn.Linear)] for m in modules]
         names = []
         for index, layer in enumerate(first.net):
@@ -150,6 +146,15 @@ class StackedMLP:
         return StackedMLP(
             [w.detach().clone() for w in self.weights], [b.detach().clone() for b in self.biases],
             self.negative_slope, self.squeeze, list(self.names),
+        )
+
+
+def refuse_spectral_norm(module: nn.Module) -> None:
+    """Raise ConfigError if `module` has spectrally normalized layers: stacking reads their weights directly."""
+    if any(parametrize.is_parametrized(m) for m in module.modules()):
+        raise ConfigError(
+            "gankit sweep does not vectorize model.spectral_norm (its power iteration keeps per-layer state); "
+            "set model.spectral_norm: false, or run these configs one by one with gankit train"
         )
 
 

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torch.nn.utils import parametrize
 
 from gankit.errors import ConfigError
 from gankit.nn import DCGANDiscriminator, DCGANGenerator
+from gankit.sweep.stacked import refuse_spectral_norm
 
 __all__ = ["StackedConvNet"]
 
@@ -80,11 +80,7 @@ class StackedConvNet:
         first = modules[0]
         if type(first) not in (DCGANGenerator, DCGANDiscriminator):
             raise ConfigError(f"StackedConvNet stacks DCGAN players, not {type(first).__name__}")
-        if any(parametrize.is_parametrized(m) for m in first.modules()):
-            raise ConfigError(
-                "gankit sweep does not vectorize model.spectral_norm (its power iteration keeps per-layer state); "
-                "set model.spectral_norm: false, or run these configs one by one with gankit train"
-            )
+        refuse_spectral_norm(first)
         layers = [_stack_layer([m.net[i] for m in modules], device) for i in range(len(first.net))]
         for layer in layers:
             for tensor in layer.params.values():
