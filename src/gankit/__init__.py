@@ -9,7 +9,7 @@ The public API, re-exported from the modules that own it::
 """
 
 from gankit import data, losses, nn, penalties
-from gankit.config import Config, load_config
+from gankit.config import GANConfig, RunConfig, load_config
 from gankit.dynamics import (
     Alternating, BilinearGame, Dynamics, Extragradient, Optimistic, Simultaneous, Unrolled,
 )
@@ -22,7 +22,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "data", "losses", "nn", "penalties",
-    "Config", "load_config",
+    "GANConfig", "RunConfig", "load_config",
     "Alternating", "BilinearGame", "Dynamics", "Extragradient", "Optimistic", "Simultaneous", "Unrolled",
     "CheckpointError", "ConfigError", "DataError", "GankitError",
     "ConditionalGANGame", "Game", "GameOutput", "GANGame", "InfoGANGame",

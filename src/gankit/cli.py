@@ -170,7 +170,7 @@ def sample(
 
     A label-conditional run draws one row per class unless --label picks one.
     """
-    from gankit.train.run import sample_from_run, traverse_run
+    from gankit.runs import sample_from_run, traverse_run
 
     if n < 1:
         raise GankitError(f"-n must be at least 1, got {n}")
@@ -212,7 +212,7 @@ def evaluate(
     ] = "latest",
 ) -> None:
     """Score a run's checkpoint (default: latest): every metric named by its protocol; writes RUN_DIR/eval.json."""
-    from gankit.metrics.evaluate import write_evaluation
+    from gankit.runs import write_evaluation
 
     chosen = [m.strip() for m in metrics.split(",") if m.strip()]
     results = write_evaluation(run_dir, chosen, n=n, seed=seed, inception_weights=inception_weights,

@@ -9,15 +9,21 @@ from __future__ import annotations
 import difflib
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, ClassVar, Literal, get_args
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, ValidationError, field_validator, model_validator,
+)
 
 from gankit import losses
+from gankit.metrics import names as metric_names
 from gankit.errors import ConfigError
 
-__all__ = ["Config", "load_config", "preset_names", "config_to_yaml", "config_from_dict"]
+__all__ = [
+    "KIND_CONFIGS", "BilinearConfig", "GANConfig", "RunConfig", "config_from_dict", "config_to_yaml", "load_config",
+    "preset_names",
+]
 
 
 class _Section(BaseModel):
@@ -65,14 +71,66 @@ class LossConfig(_Section):
         return name
 
 
-class OptimConfig(_Section):
-    """One optimizer per player; lr_g != lr_d is the two time-scale update rule (TTUR)."""
-
+class _OptimBase(_Section):
     name: Literal["adam", "sgd", "rmsprop"] = "adam"
+    beta1: float = Field(0.5, ge=0, lt=1)  # Adam only
+    beta2: float = Field(0.999, ge=0, lt=1)
+
+
+class OptimConfig(_OptimBase):
+    """One optimizer per player, each with its own learning rate (`optim.lr.<player>`)."""
+
+    lr: dict[str, PositiveFloat] = {}
+
+
+class GANOptimConfig(_OptimBase):
+    """One optimizer per player; lr_g != lr_d is the two time-scale update rule (TTUR).
+
+    `lr_g` and `lr_d` are the gan kind's names of `optim.lr.generator` and `optim.lr.discriminator`;
+    either spelling is accepted, the resolved config uses these.
+    """
+
     lr_g: float = Field(2e-4, gt=0)
     lr_d: float = Field(2e-4, gt=0)
-    beta1: float = Field(0.5, ge=0, lt=1)
-    beta2: float = Field(0.999, ge=0, lt=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _player_names(cls, raw: Any) -> Any:
+        return _fold_player_keys(raw, "lr", {"generator": "lr_g", "discriminator": "lr_d"}, "optim")
+
+
+GAN_PLAYERS = ("discriminator", "generator")
+
+
+def _fold_player_keys(raw: Any, key: str, names: dict[str, str], section: str) -> Any:
+    """Move `key.<player>` entries of a raw gan section to the kind's own names (`lr.generator` -> `lr_g`).
+
+    A player given under both spellings with different values is refused; a player without an own name
+    stays under `key`; a name that is not a player is refused, naming the players.
+    """
+    if not isinstance(raw, dict) or key not in raw:
+        return raw
+    raw = dict(raw)
+    per_player = raw.pop(key)
+    if not isinstance(per_player, dict):
+        raise ValueError(f"{section}.{key} takes one value per player ({key}.generator=..., "
+                         f"{key}.discriminator=...), not {per_player!r}")
+    rest = {}
+    for player, value in per_player.items():
+        if player not in GAN_PLAYERS:
+            raise ValueError(f"{section}.{key}.{player} names no player; the gan kind's players are "
+                             f"{', '.join(GAN_PLAYERS)}")
+        own = names.get(player)
+        if own is None:
+            rest[player] = value
+        elif own in raw and raw[own] != value:
+            raise ValueError(f"{section}.{key}.{player} ({value!r}) and {section}.{own} ({raw[own]!r}) name one "
+                             "setting; give one of them")
+        else:
+            raw[own] = value
+    if rest:
+        raw[key] = rest
+    return raw
 
 
 class TrustRegionConfig(_Section):
@@ -90,14 +148,28 @@ class TrustRegionConfig(_Section):
         return self
 
 
+DynamicsName = Literal["simultaneous", "alternating", "extragradient", "optimistic", "unrolled"]
+
+
 class DynamicsConfig(_Section):
     """How the players move (see docs/dynamics.md for when to pick which)."""
 
-    name: Literal["simultaneous", "alternating", "extragradient", "optimistic", "unrolled"] = "alternating"
+    name: DynamicsName = "alternating"
+    steps: dict[str, PositiveInt] = {}  # alternating: updates per step of each named player (default 1)
+    unroll_steps: int = Field(5, gt=0)  # unrolled: K follower steps the leader looks through
+    unroll_lr: float | None = Field(None, gt=0)  # unrolled: SGD step of the unroll (default: the follower's lr)
+
+
+class GANDynamicsConfig(DynamicsConfig):
+    """The gan kind's dynamics: `d_steps` names `steps.discriminator`; a trust region on G's updates."""
+
     d_steps: int = Field(1, gt=0)  # alternating: discriminator updates per generator update
-    unroll_steps: int = Field(5, gt=0)  # unrolled: K discriminator steps the generator looks through
-    unroll_lr: float | None = Field(None, gt=0)  # unrolled: SGD step of the unroll (default optim.lr_d)
     trust_region: TrustRegionConfig | None = None  # on the generator's updates
+
+    @model_validator(mode="before")
+    @classmethod
+    def _player_names(cls, raw: Any) -> Any:
+        return _fold_player_keys(raw, "steps", {"discriminator": "d_steps"}, "dynamics")
 
 
 class ConditionConfig(_Section):
@@ -140,15 +212,6 @@ class InfoGANConfig(_Section):
         return value
 
 
-# Metrics a run can keep its best checkpoint by, and the eval_metrics entry that computes each.
-BEST_METRICS = {
-    "fid": "fid", "kid": "kid", "is": "is", "precision": "prdc", "recall": "prdc", "density": "prdc",
-    "coverage": "prdc", "modes": "modes", "hq_fraction": "modes", "mode_kl": "modes",
-    "class_accuracy": "class_accuracy", "code_accuracy": "code_accuracy",
-}
-LOWER_IS_BETTER = frozenset({"fid", "kid", "mode_kl"})
-
-
 class TrainConfig(_Section):
     """Length of the run and how often it logs, draws and saves."""
 
@@ -168,9 +231,7 @@ class TrainConfig(_Section):
     keep_good_every: int = Field(100, gt=0)  # how often the in-memory good state for rollbacks is refreshed
     eval_every: int | None = Field(None, gt=0)  # evaluate during training (a multiple of log_every)
     eval_n: int = Field(1000, gt=1)  # samples per side for evaluation during training
-    eval_metrics: list[
-        Literal["fid", "kid", "is", "prdc", "modes", "memorization", "per_class", "class_accuracy", "code_accuracy"]
-    ] = ["fid", "prdc", "modes", "class_accuracy", "code_accuracy"]
+    eval_metrics: list[str] = ["fid", "prdc", "modes", "class_accuracy", "code_accuracy"]  # families of metrics.names
     # Speed (docs/training.md, "Performance"); what a device or dynamics cannot do is refused when the run is built.
     precision: Literal["fp32", "bf16", "fp16"] = "fp32"  # autocast of forward passes and losses; fp16: CUDA only
     compile: bool = False  # torch.compile the players' forward passes (slower on CPU, see docs/benchmarks.md)
@@ -184,13 +245,21 @@ class TrainConfig(_Section):
             raise ValueError(f"eval_every ({self.eval_every}) must be a multiple of log_every ({self.log_every})")
         return self
 
+    @field_validator("eval_metrics")
+    @classmethod
+    def _known_families(cls, names: list[str]) -> list[str]:
+        unknown = [name for name in names if name not in metric_names.FAMILIES]
+        if unknown:
+            raise ValueError(f"unknown metric {unknown[0]!r}; choose from {', '.join(metric_names.FAMILIES)}")
+        return names
+
     @model_validator(mode="after")
     def _best_metric_is_evaluated(self) -> TrainConfig:
         if self.best_metric is None:
             return self
-        if self.best_metric not in BEST_METRICS:
-            raise ValueError(f"best_metric {self.best_metric!r} is not one of {', '.join(BEST_METRICS)}")
-        producer = BEST_METRICS[self.best_metric]
+        if self.best_metric not in metric_names.SCORES:
+            raise ValueError(f"best_metric {self.best_metric!r} is not one of {', '.join(metric_names.SCORES)}")
+        producer = metric_names.family_of(self.best_metric)
         if self.eval_every is None or producer not in self.eval_metrics:
             raise ValueError(
                 f"best_metric {self.best_metric!r} needs evaluation during training: set eval_every and include "
@@ -199,25 +268,68 @@ class TrainConfig(_Section):
         return self
 
 
-class Config(_Section):
-    """A whole run."""
+class RunConfig(_Section):
+    """What every run has, whatever its game kind: seed, device, how players move, how long it trains."""
 
+    game: str
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda | cuda:N
+    train: TrainConfig = TrainConfig()
+
+
+class GANConfig(RunConfig):
+    """A GAN run (game: gan): plain, conditional (condition.*) or InfoGAN (infogan.*)."""
+
+    game: Literal["gan"] = "gan"
     data: DataConfig = DataConfig()
     model: ModelConfig = ModelConfig()
     loss: LossConfig = LossConfig()
-    optim: OptimConfig = OptimConfig()
-    dynamics: DynamicsConfig = DynamicsConfig()
+    optim: GANOptimConfig = GANOptimConfig()
+    dynamics: GANDynamicsConfig = GANDynamicsConfig()
     condition: ConditionConfig = ConditionConfig()
     infogan: InfoGANConfig = InfoGANConfig()
-    train: TrainConfig = TrainConfig()
 
     @model_validator(mode="after")
-    def _one_kind_of_control(self) -> Config:
+    def _one_kind_of_control(self) -> GANConfig:
         if self.condition.kind != "none" and self.infogan.enabled:
             raise ValueError("choose a conditional GAN (condition.kind) or InfoGAN codes (infogan.*), not both")
         return self
+
+
+class BilinearSection(_Section):
+    """min_x max_y x·y from (x0, y0): the toy game whose every dynamics rule has a closed form."""
+
+    x0: float = 1.0
+    y0: float = 0.0
+
+
+class BilinearConfig(RunConfig):
+    """The bilinear toy game trained as a run (game: bilinear): players `x` and `y`, SGD by default."""
+
+    PLAYERS: ClassVar[tuple[str, ...]] = ("x", "y")
+    game: Literal["bilinear"] = "bilinear"
+    bilinear: BilinearSection = BilinearSection()
+    optim: OptimConfig = OptimConfig(name="sgd", lr={"x": 0.1, "y": 0.1})
+    dynamics: DynamicsConfig = DynamicsConfig(name="simultaneous")
+
+    @model_validator(mode="after")
+    def _players_named(self) -> BilinearConfig:
+        _check_players("optim.lr", self.optim.lr, self.PLAYERS, every=True)
+        _check_players("dynamics.steps", self.dynamics.steps, self.PLAYERS)
+        return self
+
+
+def _check_players(key: str, values: dict[str, Any], players: tuple[str, ...], every: bool = False) -> None:
+    unknown = [p for p in values if p not in players]
+    if unknown:
+        raise ValueError(f"{key}.{unknown[0]} names no player; this kind's players are {', '.join(players)}")
+    missing = [p for p in players if p not in values]
+    if every and missing:
+        raise ValueError(f"{key} needs a value for every player; missing {', '.join(missing)}")
+
+
+# The typed config of each game kind, by the name `game:` gives it (a union discriminated by `game`).
+KIND_CONFIGS: dict[str, type[RunConfig]] = {"gan": GANConfig, "bilinear": BilinearConfig}
 
 
 def preset_names() -> list[str]:
@@ -232,7 +344,7 @@ def load_config(
     *,
     steps: int | None = None,
     seed: int | None = None,
-) -> Config:
+) -> RunConfig:
     """Resolve a preset name or YAML path (default preset: mnist), then apply `key.path=value` overrides."""
     raw = _read_source(source or "mnist")
     for item in overrides:
@@ -244,15 +356,27 @@ def load_config(
     return config_from_dict(raw)
 
 
-def config_from_dict(raw: dict[str, Any]) -> Config:
-    """Validate a nested dict; the first problem becomes one ConfigError line."""
+def config_from_dict(raw: dict[str, Any]) -> RunConfig:
+    """Validate a nested dict as the config of its game kind (`game`, default gan); the first problem
+    becomes one ConfigError line."""
+    model = config_class(raw.get("game", "gan"))
     try:
-        return Config.model_validate(raw)
+        return model.model_validate(raw)
     except ValidationError as err:
-        raise ConfigError(_describe(err)) from None
+        raise ConfigError(_describe(err, model)) from None
 
 
-def config_to_yaml(config: Config) -> str:
+def config_class(game: object) -> type[RunConfig]:
+    """The typed config of game kind `game`, or one ConfigError naming the kinds."""
+    model = KIND_CONFIGS.get(game) if isinstance(game, str) else None
+    if model is None:
+        hint = difflib.get_close_matches(str(game), list(KIND_CONFIGS), n=1)
+        did_you_mean = f"did you mean {hint[0]!r}? " if hint else ""
+        raise ConfigError(f"unknown game kind {game!r}; {did_you_mean}kinds: {', '.join(KIND_CONFIGS)}")
+    return model
+
+
+def config_to_yaml(config: RunConfig) -> str:
     """The fully resolved config as YAML text."""
     return yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False)
 
@@ -295,12 +419,12 @@ def _apply_override(raw: dict[str, Any], item: str) -> None:
         node[leaf] = text
 
 
-def _describe(err: ValidationError) -> str:
+def _describe(err: ValidationError, model: type[BaseModel]) -> str:
     first = err.errors()[0]
     loc = [str(p) for p in first["loc"]]
     where = ".".join(loc)
     if first["type"] == "extra_forbidden":
-        valid = _field_names(loc[:-1])
+        valid = _field_names(model, loc[:-1])
         hint = difflib.get_close_matches(loc[-1], valid, n=1)
         did_you_mean = f"did you mean {'.'.join(loc[:-1] + hint)!r}? " if hint else ""
         return f"unknown config key {where!r}; {did_you_mean}valid keys here: {', '.join(valid)}"
@@ -312,8 +436,7 @@ def _describe(err: ValidationError) -> str:
     return f"invalid config value for {where!r} ({first.get('input')!r}): {message}"
 
 
-def _field_names(section_path: list[str]) -> list[str]:
-    model: type[BaseModel] = Config
+def _field_names(model: type[BaseModel], section_path: list[str]) -> list[str]:
     for part in section_path:
         annotation = model.model_fields[part].annotation
         sections = [a for a in (annotation, *get_args(annotation)) if isinstance(a, type) and issubclass(a, BaseModel)]

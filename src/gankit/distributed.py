@@ -181,14 +181,16 @@ class ShardedBatches:
         return self
 
     def __next__(self) -> Any:
-        batch = next(self.batches)
+        return self._slice(next(self.batches))
+
+    def _slice(self, batch: Any) -> Any:
+        """This rank's rows of a tensor, or of every tensor in a (nested) mapping or sequence of them."""
+        if isinstance(batch, Mapping):
+            return {name: self._slice(part) for name, part in batch.items()}
         if isinstance(batch, (tuple, list)):
             return type(batch)(self._slice(part) for part in batch)
-        return self._slice(batch)
-
-    def _slice(self, tensor: Tensor) -> Tensor:
-        n = len(tensor) // self.topology.world_size
-        return tensor[self.topology.rank * n : (self.topology.rank + 1) * n]
+        n = len(batch) // self.topology.world_size
+        return batch[self.topology.rank * n : (self.topology.rank + 1) * n]
 
     def state_dict(self) -> dict[str, Any]:
         return self.batches.state_dict()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 import torch
@@ -22,9 +22,12 @@ from gankit.nn.infogan import InfoCodes
 from gankit.penalties import clip_weights_, gradient_penalty, r1_penalty
 
 __all__ = [
-    "ConditionalGANGame", "Game", "GameOutput", "GANGame", "InfoGANGame", "information_loss",
+    "LABELS", "SAMPLES", "ConditionalGANGame", "Game", "GameOutput", "GANGame", "InfoGANGame", "information_loss",
     "mutual_information_lower_bound",
 ]
+
+
+SAMPLES, LABELS = "samples", "labels"  # the names of a GAN batch's tensors
 
 
 @dataclass
@@ -92,11 +95,10 @@ class GANGame(Game):
 
     def losses(self, batch: object, *, players: Collection[str], step: int) -> GameOutput:
         real, context = self.split_batch(batch)
-        z = self.sample_latent(real.shape[0])
-        fake_context = self.fake_context(context, real.shape[0])
+        inputs, fake_context = self.generator_inputs(batch, context, real.shape[0])
         wants_g = "generator" in players
         with torch.set_grad_enabled(wants_g):
-            fake = self.generate(z, fake_context)
+            fake = self.generate(*inputs)
         out = GameOutput(losses={})
         fake_scores = None
         if wants_g:
@@ -104,7 +106,8 @@ class GANGame(Game):
             loss_g = self.loss.generator(fake_logits=fake_scores[0])
             out.stats["loss_g"] = loss_g.detach()
             aux_g = self.auxiliary_loss("generator", (None, context), (fake_scores[1], fake_context), out.stats)
-            out.losses["generator"] = loss_g + aux_g
+            out.losses["generator"] = _plus(loss_g + aux_g, self.extra_loss(
+                "generator", real=real, fake=fake, batch=batch, stats=out.stats))
         if "discriminator" in players:
             # D's gradient never needs G's graph: with G also moving, reuse D(fake) (same forward).
             d_fake = fake_scores if fake_scores is not None else self.discriminate(fake.detach(), fake_context)
@@ -116,7 +119,9 @@ class GANGame(Game):
             aux_d = self.auxiliary_loss(
                 "discriminator", (real_scores[1], context), (d_fake[1], fake_context), out.stats
             )
-            out.losses["discriminator"] = loss_d + aux_d + self._penalties(real, fake.detach(), context, step, out.stats)
+            total_d = loss_d + aux_d + self._penalties(real, fake.detach(), context, step, out.stats)
+            out.losses["discriminator"] = _plus(total_d, self.extra_loss(
+                "discriminator", real=real, fake=fake.detach(), batch=batch, stats=out.stats))
             out.stats["d_real"] = real_scores[0].detach().mean()
             out.stats["d_fake"] = d_fake[0].detach().mean()
             # D's accuracy read off the sign of its logits (the decision of a BCE discriminator)
@@ -124,18 +129,37 @@ class GANGame(Game):
             out.stats["d_acc_fake"] = (d_fake[0].detach() < 0).float().mean()
         return out
 
-    # Hooks a conditional or InfoGAN game overrides; the unconditional game has no context.
+    # Hooks a kind's game overrides (conditional, InfoGAN, an image-to-image game); the plain game has no context.
 
     def split_batch(self, batch: object) -> tuple[Tensor, object]:
-        """(real samples, their context); the plain game's batch is the samples alone."""
-        return batch, None  # type: ignore[return-value]
+        """(the real samples D sees, their context) from a batch: a mapping with `samples` (and what a
+        subclass reads), or a bare tensor of samples."""
+        return (batch[SAMPLES] if isinstance(batch, Mapping) else batch), None  # type: ignore[return-value]
+
+    def generator_inputs(self, batch: object, context: object, n: int) -> tuple[tuple[Tensor, ...], object]:
+        """(what G takes for this batch's `n` fake samples, the context D judges them in).
+
+        Default: noise z (:meth:`sample_latent`), followed by the fake context when there is one. An
+        image-to-image game returns the batch's input images instead.
+        """
+        z = self.sample_latent(n)
+        fake_context = self.fake_context(context, n)
+        return ((z,) if fake_context is None else (z, fake_context)), fake_context
 
     def fake_context(self, real_context: object, n: int) -> object:
         """The context the fake samples of this batch are drawn with."""
         return None
 
-    def generate(self, z: Tensor, context: object) -> Tensor:
-        return self.generator(z)
+    def generate(self, *inputs: Tensor) -> Tensor:
+        return self.generator(*inputs)
+
+    def extra_loss(
+        self, player: str, *, real: Tensor, fake: Tensor, batch: object, stats: dict[str, Tensor]
+    ) -> Tensor | None:
+        """A further loss of `player` that sees the real and the generated samples of this batch (the fake ones
+        with G's graph for the generator, detached for the discriminator), e.g. a content loss ‖G(x) − y‖₁
+        or a cycle loss; statistics go to `stats`. None: no further loss (the default)."""
+        return None
 
     def discriminate(self, x: Tensor, context: object) -> tuple[Tensor, Tensor | None]:
         """(logits, auxiliary output or None) of the discriminator on `x` in `context`."""
@@ -188,15 +212,14 @@ class ConditionalGANGame(GANGame):
         self.aux_weight = aux_weight
 
     def split_batch(self, batch: object) -> tuple[Tensor, Tensor]:
+        if isinstance(batch, Mapping) and LABELS in batch:
+            return batch[SAMPLES], batch[LABELS]
         if not isinstance(batch, (tuple, list)) or len(batch) != 2:
-            raise TypeError("a conditional game takes batches of (samples, conditions)")
+            raise TypeError("a conditional game takes batches of {'samples', 'labels'} or (samples, conditions)")
         return batch[0], batch[1]
 
     def fake_context(self, real_context: object, n: int) -> object:
         return real_context
-
-    def generate(self, z: Tensor, context: object) -> Tensor:
-        return self.generator(z, context)
 
     def discriminate(self, x: Tensor, context: object) -> tuple[Tensor, Tensor | None]:
         return self.discriminator.scores(x, context)
@@ -244,9 +267,6 @@ class InfoGANGame(GANGame):
             continuous = per_sample(lambda rows: torch.rand(rows, codes.continuous, device=device) * 2 - 1, n)
         return self.codes.encode(categories, continuous)
 
-    def generate(self, z: Tensor, context: object) -> Tensor:
-        return self.generator(z, context)
-
     def discriminate(self, x: Tensor, context: object) -> tuple[Tensor, Tensor | None]:
         return self.discriminator.scores(x)
 
@@ -260,6 +280,10 @@ class InfoGANGame(GANGame):
         if bound is not None:
             stats["mi_lower_bound"] = bound.detach()
         return self.info_weight * loss
+
+
+def _plus(loss: Tensor, extra: Tensor | None) -> Tensor:
+    return loss if extra is None else loss + extra
 
 
 def mutual_information_lower_bound(category_logits: Tensor, categories: Tensor) -> Tensor:

@@ -1,7 +1,10 @@
-"""Drawing samples from any gankit generator: plain G(z), conditional G(z, c) or InfoGAN G(z, codes).
+"""Drawing samples from a generator, given what it takes: noise z, z and a condition, or z and InfoGAN codes.
 
-Every draw takes its latents (and, where none are given, its labels or codes) from a
-`torch.Generator` of its own, so sampling never moves the training random stream.
+A :class:`LatentInputs` (or :class:`ConditionInputs`, :class:`CodeInputs`) says what a generator's
+inputs are and draws them; the game kind that built the generator chooses it from its config, so
+nothing here inspects generator classes. Every draw takes its latents (and, where none are given,
+its labels or codes) from a `torch.Generator` of its own, so sampling never moves the training
+random stream.
 """
 
 from __future__ import annotations
@@ -10,11 +13,11 @@ import torch
 from torch import Tensor, nn
 
 from gankit.errors import ConfigError
-from gankit.nn.conditional import ConditionalGenerator, ConditionSpec
-from gankit.nn.infogan import InfoCodes, InfoGANGenerator
+from gankit.nn.conditional import ConditionSpec
+from gankit.nn.infogan import InfoCodes
 
 __all__ = [
-    "check_conditions", "class_grid_conditions", "draw", "eval_forward", "generator_inputs", "traversal_inputs",
+    "CodeInputs", "ConditionInputs", "LatentInputs", "check_conditions", "draw", "eval_forward", "traversal_inputs",
 ]
 
 
@@ -26,6 +29,98 @@ def eval_forward(module: nn.Module, *inputs: Tensor) -> Tensor:
         out = module(*inputs)
     module.train(was_training)
     return out
+
+
+class LatentInputs:
+    """A generator of z ~ N(0, I) alone: G(z)."""
+
+    #: what the classes of `class_grid` / `evaluation_conditions` are: "label", "code" or None (no classes)
+    class_source: str | None = None
+
+    def __init__(self, latent_dim: int) -> None:
+        self.latent_dim = latent_dim
+
+    def draw(self, n: int, rng: torch.Generator, conditions: Tensor | None = None) -> tuple[Tensor, ...]:
+        """The inputs of `n` samples, drawn from `rng` where not given."""
+        if conditions is not None:
+            raise ConfigError("this run's generator is unconditional; drop --label/--condition")
+        return (self._latent(n, rng),)
+
+    def _latent(self, n: int, rng: torch.Generator) -> Tensor:
+        return torch.randn(n, self.latent_dim, generator=rng)
+
+    def class_grid(self, columns: int) -> Tensor | None:
+        """Conditions for a grid with one row of `columns` samples per class; None without classes."""
+        return None
+
+    def evaluation_conditions(
+        self, real_labels: Tensor | None, n: int, seed: int
+    ) -> tuple[Tensor | None, Tensor | None]:
+        """(what to draw `n` evaluation samples with, the class of each), given the real subset's labels."""
+        return None, None
+
+
+class ConditionInputs(LatentInputs):
+    """G(z, c) with c a class label or a condition vector (see gankit.nn.conditional)."""
+
+    def __init__(self, latent_dim: int, spec: ConditionSpec) -> None:
+        super().__init__(latent_dim)
+        self.spec = spec
+        self.class_source = "label" if spec.is_label else None
+
+    def draw(self, n: int, rng: torch.Generator, conditions: Tensor | None = None) -> tuple[Tensor, ...]:
+        z = self._latent(n, rng)
+        if conditions is None:
+            if not self.spec.is_label:
+                example = ",".join(["0.0"] * int(self.spec.dim))
+                raise ConfigError(f"this generator is conditioned on vectors of {self.spec.dim} numbers; "
+                                  f"give one, e.g. --condition {example}")
+            conditions = torch.randint(int(self.spec.n_classes), (n,), generator=rng)
+        return z, check_conditions(self.spec, conditions, n)
+
+    def class_grid(self, columns: int) -> Tensor | None:
+        if not self.spec.is_label:
+            return None
+        return torch.arange(int(self.spec.n_classes)).repeat_interleave(columns)
+
+    def evaluation_conditions(
+        self, real_labels: Tensor | None, n: int, seed: int
+    ) -> tuple[Tensor | None, Tensor | None]:
+        # The real subset's own conditions: both sides share one class mix, each class as many fake as real.
+        return real_labels, real_labels if self.spec.is_label else None
+
+
+class CodeInputs(LatentInputs):
+    """InfoGAN's G(z, codes): codes drawn uniformly, never given by a user."""
+
+    def __init__(self, latent_dim: int, codes: InfoCodes) -> None:
+        super().__init__(latent_dim)
+        self.codes = codes
+        self.class_source = "code" if codes.categorical else None
+
+    def draw(self, n: int, rng: torch.Generator, conditions: Tensor | None = None) -> tuple[Tensor, ...]:
+        z = self._latent(n, rng)
+        if conditions is None:
+            return z, self.codes.sample(n, generator=rng)
+        if conditions.dim() != 2 or conditions.shape != (n, self.codes.dim):
+            raise ConfigError("this is an InfoGAN run: its codes are drawn, not given; drop --label/--condition "
+                              "(use --traverse N to sweep a continuous code)")
+        return z, conditions
+
+    def class_grid(self, columns: int) -> Tensor | None:
+        codes = self.codes
+        if not codes.categorical:
+            return None
+        categories = torch.arange(codes.categorical).repeat_interleave(columns)
+        return codes.encode(categories, torch.zeros(len(categories), codes.continuous))
+
+    def evaluation_conditions(
+        self, real_labels: Tensor | None, n: int, seed: int
+    ) -> tuple[Tensor | None, Tensor | None]:
+        if not self.codes.categorical:
+            return None, None
+        codes = self.codes.sample(n, generator=torch.Generator().manual_seed(seed + 1))
+        return codes, self.codes.split(codes)[0]
 
 
 def check_conditions(spec: ConditionSpec, conditions: Tensor, n: int) -> Tensor:
@@ -61,50 +156,15 @@ def check_conditions(spec: ConditionSpec, conditions: Tensor, n: int) -> Tensor:
     return vectors.expand(n, -1) if len(vectors) == 1 else vectors
 
 
-def generator_inputs(
-    generator: nn.Module, n: int, rng: torch.Generator, conditions: Tensor | None = None
-) -> tuple[Tensor, ...]:
-    """The inputs of `n` samples: (z,), (z, conditions) or (z, codes), drawn from `rng` where not given."""
-    z = torch.randn(n, generator.latent_dim, generator=rng)
-    if isinstance(generator, ConditionalGenerator):
-        if conditions is None:
-            if not generator.spec.is_label:
-                example = ",".join(["0.0"] * int(generator.spec.dim))
-                raise ConfigError(f"this generator is conditioned on vectors of {generator.spec.dim} numbers; "
-                                  f"give one, e.g. --condition {example}")
-            conditions = torch.randint(int(generator.spec.n_classes), (n,), generator=rng)
-        return z, check_conditions(generator.spec, conditions, n)
-    if isinstance(generator, InfoGANGenerator):
-        if conditions is None:
-            return z, generator.codes.sample(n, generator=rng)
-        if conditions.dim() != 2 or conditions.shape != (n, generator.codes.dim):
-            raise ConfigError("this is an InfoGAN run: its codes are drawn, not given; drop --label/--condition "
-                              "(use --traverse N to sweep a continuous code)")
-        return z, conditions
-    if conditions is not None:
-        raise ConfigError("this run's generator is unconditional; drop --label/--condition")
-    return (z,)
-
-
 def draw(
-    generator: nn.Module, n: int, *, seed: int = 0, conditions: Tensor | None = None, batch_size: int = 500
+    generator: nn.Module, inputs: LatentInputs, n: int, *, seed: int = 0, conditions: Tensor | None = None,
+    batch_size: int = 500,
 ) -> Tensor:
     """`n` samples on the CPU, in eval mode, in batches of `batch_size` on the generator's device."""
-    inputs = generator_inputs(generator, n, torch.Generator().manual_seed(seed), conditions)
+    drawn = inputs.draw(n, torch.Generator().manual_seed(seed), conditions)
     device = next(generator.parameters()).device
-    chunks = zip(*(x.split(batch_size) for x in inputs))
+    chunks = zip(*(x.split(batch_size) for x in drawn))
     return torch.cat([eval_forward(generator, *(x.to(device) for x in chunk)).cpu() for chunk in chunks])
-
-
-def class_grid_conditions(generator: nn.Module, columns: int) -> Tensor | None:
-    """Labels (or InfoGAN codes, continuous codes at 0) for a grid with one row per class; None if it has none."""
-    if isinstance(generator, ConditionalGenerator) and generator.spec.is_label:
-        return torch.arange(int(generator.spec.n_classes)).repeat_interleave(columns)
-    if isinstance(generator, InfoGANGenerator) and generator.codes.categorical:
-        codes = generator.codes
-        categories = torch.arange(codes.categorical).repeat_interleave(columns)
-        return codes.encode(categories, torch.zeros(len(categories), codes.continuous))
-    return None
 
 
 def traversal_inputs(

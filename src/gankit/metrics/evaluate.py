@@ -4,12 +4,13 @@ A protocol name says what produced a number: `<metric>_<features>_<n>`, e.g.
 `fid_mnist_5k` (FID on the shipped MNIST classifier's features, 5,000 samples
 per side) or `modes_grid25_2.5k`. Numbers without their protocol are not
 comparable across papers or runs.
+
+This module takes data and players and returns numbers: it reads no run directory and knows no
+config (gankit.runs restores a run and writes its eval.json; a game kind decides what to score).
 """
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,10 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gankit.atomic import atomic_write_text
-from gankit.config import Config
+from gankit.data import RealData
 from gankit.errors import ConfigError
-from gankit.experiment import RealData, load_real_data
 from gankit.metrics.conditional import best_matching_accuracy, class_accuracy, per_class_indices
 from gankit.metrics.fid import fid
 from gankit.metrics.inception_score import inception_score
@@ -32,15 +31,12 @@ from gankit.metrics.memorization import (
     self_nearest_neighbour_distances,
 )
 from gankit.metrics.modes import mixture_mode_stats
+from gankit.metrics.names import FAMILIES
 from gankit.metrics.prdc import prdc
 from gankit.metrics.stacked_mnist import stacked_mnist_modes
-from gankit.nn.conditional import ConditionalGenerator
-from gankit.nn.infogan import InfoGANGenerator
-from gankit.sampling import draw
+from gankit.sampling import LatentInputs, draw
 
-__all__ = ["METRICS", "FeatureSpace", "evaluate_generator", "feature_space", "protocol_suffix", "write_evaluation"]
-
-METRICS = ("fid", "kid", "is", "prdc", "modes", "memorization", "per_class", "class_accuracy", "code_accuracy")
+__all__ = ["FeatureSpace", "evaluate_generator", "feature_space", "protocol_suffix"]
 
 
 @dataclass
@@ -74,9 +70,9 @@ def protocol_suffix(features: str, n: int) -> str:
 
 
 def feature_space(
-    config: Config, sample_shape: tuple[int, ...], inception_weights: str | Path | None = None
+    data_name: str, sample_shape: tuple[int, ...], inception_weights: str | Path | None = None
 ) -> FeatureSpace:
-    """The feature space for samples of `sample_shape` (without the batch dimension) from the config's data.
+    """The feature space for samples of `sample_shape` (without the batch dimension) of data set `data_name`.
 
     Vectors are compared as they are (`raw2d`/`raw`). Images use the FID Inception-v3 when
     `inception_weights` is given or the data has no shipped classifier (folder, npy), else the
@@ -84,7 +80,7 @@ def feature_space(
     """
     from gankit.metrics.features import ClassifierFeatures, InceptionFeatures
 
-    name = config.data.name
+    name = data_name
     if len(sample_shape) == 1:
         if inception_weights is not None:
             raise ConfigError("--inception-weights applies to image data; this run's samples are vectors")
@@ -108,87 +104,70 @@ def feature_space(
 
 def evaluate_generator(
     generator: nn.Module,
-    config: Config,
+    inputs: LatentInputs,
+    real_data: RealData,
+    space: FeatureSpace,
     *,
-    metrics: Collection[str] = METRICS,
+    data_name: str,
+    metrics: Collection[str] = FAMILIES,
     n: int = 5000,
     seed: int = 0,
-    space: FeatureSpace | None = None,
-    inception_weights: str | Path | None = None,
-    real_data: RealData | None = None,
 ) -> dict[str, float]:
-    """Sample `n` images from `generator` (or fewer real ones if the data set is smaller) and score them.
+    """Sample `n` images from `generator` (or fewer if the real data set is smaller) and score them against
+    `real_data` in `space`.
 
-    Returns `{protocol name: value}`. Metrics that do not apply to the data (Inception Score
-    without class probabilities, modes without a known mixture) are skipped. `real_data` is the
-    config's data when already loaded (it is read from the config otherwise).
+    `inputs` says what the generator takes (noise, conditions or InfoGAN codes); `data_name` names the
+    data set in mode-count protocols. Returns `{protocol name: value}`. Metrics that do not apply to
+    the data (Inception Score without class probabilities, modes without a known mixture) are skipped.
     """
     if not metrics:
-        raise ConfigError(f"no metric asked for; choose from {', '.join(METRICS)}")
-    unknown = sorted(set(metrics) - set(METRICS))
+        raise ConfigError(f"no metric asked for; choose from {', '.join(FAMILIES)}")
+    unknown = sorted(set(metrics) - set(FAMILIES))
     if unknown:
-        raise ConfigError(f"unknown metric(s) {', '.join(unknown)}; choose from {', '.join(METRICS)}")
+        raise ConfigError(f"unknown metric(s) {', '.join(unknown)}; choose from {', '.join(FAMILIES)}")
     if n < 2:
         raise ConfigError(f"--n must be at least 2, got {n}")
-    real_data = real_data or load_real_data(config.data, config.seed)
-    space = space or feature_space(config, tuple(real_data.samples.shape[1:]), inception_weights)
     # A random subset: files are often sorted by class (the MNIST sample is), so the first n are not a sample.
     order = torch.randperm(len(real_data.samples), generator=torch.Generator().manual_seed(seed))
     rows = order[:n]
     n = len(rows)
-    conditions, fake_labels = _conditions(generator, real_data, rows, seed)
-    fake = draw(generator, n, seed=seed, conditions=conditions)
+    real_labels = real_data.labels[rows] if real_data.labels is not None else None
+    conditions, fake_labels = inputs.evaluation_conditions(real_labels, n, seed)
+    fake = draw(generator, inputs, n, seed=seed, conditions=conditions)
     real_features = lambda: space.real_features(real_data.samples, rows, seed)  # noqa: E731 - only if a metric needs them
     try:
-        results = _score(metrics, space, real_features, fake, real_data, config, n, seed)
+        results = _score(metrics, space, real_features, fake, real_data, data_name, n, seed)
         if fake_labels is not None:
-            results.update(_score_classes(metrics, space, generator, real_features, fake, fake_labels, n))
+            results.update(_score_classes(metrics, space, inputs, real_features, fake, fake_labels, n))
         return results
     except ValueError as err:  # a metric that cannot be computed on these samples (e.g. too few for k-NN)
         raise ConfigError(f"cannot compute the metrics with n={n} ({err}); use a larger --n") from None
 
 
-def _conditions(
-    generator: nn.Module, real_data: RealData, subset: Tensor, seed: int
-) -> tuple[Tensor | None, Tensor | None]:
-    """(what to draw the fake samples with, their class per sample) for conditional and InfoGAN generators.
-
-    A conditional generator draws with the real subset's own conditions, so both sides share one
-    class mix and each class has as many fake as real samples. InfoGAN draws uniform codes.
-    """
-    if isinstance(generator, ConditionalGenerator):
-        conditions = real_data.labels[subset]
-        return conditions, conditions if generator.spec.is_label else None
-    if isinstance(generator, InfoGANGenerator) and generator.codes.categorical:
-        codes = generator.codes.sample(len(subset), generator=torch.Generator().manual_seed(seed + 1))
-        return codes, generator.codes.split(codes)[0]
-    return None, None
-
-
 def _score_classes(
-    metrics: Collection[str], space: FeatureSpace, generator: nn.Module, real_features: Callable[[], Tensor],
+    metrics: Collection[str], space: FeatureSpace, inputs: LatentInputs, real_features: Callable[[], Tensor],
     fake: Tensor, fake_labels: Tensor, n: int,
 ) -> dict[str, float]:
-    """Per-class FID/precision/recall and class accuracy (conditional), or code accuracy (InfoGAN)."""
+    """Per-class FID/precision/recall and class accuracy (labels), or code accuracy (InfoGAN codes)."""
     results: dict[str, float] = {}
     suffix = protocol_suffix(space.name, n)
+    labelled = inputs.class_source == "label"
     wants_predictions = space.head is not None and (
-        ("class_accuracy" in metrics and isinstance(generator, ConditionalGenerator))
-        or ("code_accuracy" in metrics and isinstance(generator, InfoGANGenerator))
+        ("class_accuracy" in metrics and labelled) or ("code_accuracy" in metrics and inputs.class_source == "code")
     )
     fake_f = space.features(fake) if wants_predictions or "per_class" in metrics else None
     if wants_predictions:
         with torch.no_grad():
             device = next(space.head.parameters()).device
             predicted = space.head(fake_f.to(device)).argmax(dim=1).cpu()
-        if isinstance(generator, ConditionalGenerator):
+        if labelled:
             results[f"class_accuracy_{suffix}"] = class_accuracy(predicted, fake_labels)
         else:
             accuracy, _ = best_matching_accuracy(
-                fake_labels, predicted, generator.codes.categorical, space.head.out_features
+                fake_labels, predicted, inputs.codes.categorical, space.head.out_features
             )
             results[f"code_accuracy_{suffix}"] = accuracy
-    if "per_class" in metrics and isinstance(generator, ConditionalGenerator):
+    if "per_class" in metrics and labelled:
         real_f = real_features()
         for label, rows in per_class_indices(fake_labels).items():
             class_suffix = f"{protocol_suffix(space.name, len(rows))}_class{label}"
@@ -201,26 +180,9 @@ def _score_classes(
     return results
 
 
-def write_evaluation(
-    run_dir: str | Path, metrics: Collection[str], *, n: int, seed: int = 0,
-    inception_weights: str | Path | None = None, checkpoint: str = "latest",
-) -> dict[str, float]:
-    """Evaluate a run's checkpoint (latest, best or a step) and write `eval.json` (atomically) beside its config."""
-    from gankit.train.run import load_generator
-
-    generator, config, step = load_generator(run_dir, checkpoint=checkpoint)
-    results = evaluate_generator(
-        generator, config, metrics=metrics, n=n, seed=seed, inception_weights=inception_weights
-    )
-    finite = {k: (v if math.isfinite(v) else None) for k, v in results.items()}  # JSON has no inf: null
-    report = {"step": step, "checkpoint": checkpoint, "seed": seed, "metrics": finite}
-    atomic_write_text(Path(run_dir) / "eval.json", json.dumps(report, indent=2) + "\n")
-    return results
-
-
 def _score(
     metrics: Collection[str], space: FeatureSpace, real_features: Callable[[], Tensor], fake: Tensor,
-    real_data: RealData, config: Config, n: int, seed: int,
+    real_data: RealData, data_name: str, n: int, seed: int,
 ) -> dict[str, float]:
     """Every requested metric that applies, keyed by its protocol name."""
     results: dict[str, float] = {}
@@ -244,11 +206,11 @@ def _score(
     if "modes" in metrics and real_data.mixture is not None:
         mixture = real_data.mixture
         stats = mixture_mode_stats(fake, mixture.means, mixture.std)
-        mode_suffix = protocol_suffix(config.data.name, n)
+        mode_suffix = protocol_suffix(data_name, n)
         results[f"modes_{mode_suffix}"] = float(stats.captured)
         results[f"hq_fraction_{mode_suffix}"] = stats.hq_fraction
         results[f"mode_kl_{mode_suffix}"] = stats.reverse_kl
-    if "modes" in metrics and config.data.name == "stacked_mnist":
+    if "modes" in metrics and data_name == "stacked_mnist":
         coverage = stacked_mnist_modes(fake)
         mode_suffix = protocol_suffix("stacked_mnist", n)
         results[f"modes_{mode_suffix}"] = float(coverage.modes)

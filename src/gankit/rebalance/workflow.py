@@ -23,18 +23,18 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch import nn
+from torch import Tensor, nn
 
 from gankit.atomic import atomic_write, atomic_write_text
-from gankit.config import Config, config_from_dict, load_config
+from gankit.config import GANConfig, config_from_dict, load_config
 from gankit.data import TABULAR, load_tabular, standardize
 from gankit.errors import ConfigError, DataError
-from gankit.nn.conditional import ConditionalGenerator
+from gankit.nn.conditional import ConditionSpec
 from gankit.rebalance.evaluation import evaluate_downstream, format_table
 from gankit.rebalance.inputs import (
     LabeledData, apply_imbalance, load_labeled, parse_class_fractions, stratified_split, target_counts,
 )
-from gankit.sampling import draw
+from gankit.sampling import ConditionInputs, draw
 
 __all__ = ["Plan", "RebalanceResult", "gan_config", "make_plan", "rebalance"]
 
@@ -118,13 +118,13 @@ def rebalance(
     try:
         gan_seconds = None
         if model is None:
-            from gankit.train.run import load_generator, train as train_gan
+            from gankit.train.run import train as train_gan
 
             _write_training_data(out / "data", plan)
             tick = time.perf_counter()
             train_gan(gan_cfg, out / "gan", progress=progress)
             gan_seconds = round(time.perf_counter() - tick, 1)
-            model, space = load_generator(out / "gan")[0], plan.scale
+            model, space = _class_sampler(out / "gan"), plan.scale
         extra = plan.wanted - plan.real_counts
         synthetic_x = _generate(model, data, space, extra, seed + 1)
         x = np.concatenate([data.x[train], synthetic_x])
@@ -146,7 +146,7 @@ def rebalance(
 
 
 def gan_config(data: LabeledData, source: str | None, overrides: list[str] | tuple[str, ...], steps: int | None,
-               seed: int, folder: Path, n_train: int) -> Config:
+               seed: int, folder: Path, n_train: int) -> GANConfig:
     """The preset (default: mnist/digits for images, tabular for vectors) with data.* pointing at `folder`."""
     for item in overrides:
         key, _, value = item.partition("=")
@@ -158,7 +158,11 @@ def gan_config(data: LabeledData, source: str | None, overrides: list[str] | tup
                               "remove it")
     if source is None:
         source = "tabular" if data.kind == "tabular" else "digits" if data.source == "digits" else "mnist"
-    raw = load_config(source, overrides, steps=steps, seed=seed).model_dump(mode="json")
+    loaded = load_config(source, overrides, steps=steps, seed=seed)
+    if loaded.game != "gan":
+        raise ConfigError(f"--config {source} is a {loaded.game} game; rebalancing trains a label-conditional GAN, "
+                          "give a gan config")
+    raw = loaded.model_dump(mode="json")
     raw["data"] = {"name": "npy", "path": str((folder / "train_x.npy").resolve()),
                    "labels": str((folder / "train_y.npy").resolve())}
     raw["condition"]["kind"] = "label"
@@ -178,18 +182,41 @@ def _scale_of(x: np.ndarray) -> Scale:
     return table.mean, table.std
 
 
-def _reuse_generator(run_dir: Path, data: LabeledData) -> tuple[nn.Module, Scale | None]:
-    """A trained run's generator, checked against the data, and the scale its samples are in (tabular)."""
-    from gankit.train.run import load_generator
+@dataclass
+class ClassSampler:
+    """A label-conditional generator of a finished run and what it takes."""
 
-    model, cfg, _ = load_generator(run_dir)
-    if not isinstance(model, ConditionalGenerator) or not model.spec.is_label:
-        raise ConfigError(f"--generator {run_dir} is not label-conditional (condition.kind {cfg.condition.kind!r}); "
+    generator: nn.Module
+    inputs: ConditionInputs
+
+    def draw(self, labels: Tensor, seed: int) -> Tensor:
+        return draw(self.generator, self.inputs, len(labels), seed=seed, conditions=labels)
+
+
+def _class_sampler(run_dir: Path) -> ClassSampler:
+    """The generator of a label-conditional gan run, or one ConfigError saying what the run is instead."""
+    from gankit.runs import restore_run
+
+    run = restore_run(run_dir)
+    cfg = run.config
+    condition = run.meta.get("condition") if cfg.game == "gan" else None
+    spec = ConditionSpec.from_dict(condition) if condition else None
+    if spec is None or not spec.is_label:
+        what = f"condition.kind {cfg.condition.kind!r}" if cfg.game == "gan" else f"a {cfg.game} game"
+        raise ConfigError(f"--generator {run_dir} is not label-conditional ({what}); "
                           "give a run trained with condition.kind=label, or leave out --generator to train one")
-    if model.spec.n_classes != data.n_classes:
-        raise ConfigError(f"--generator {run_dir} draws {model.spec.n_classes} classes but {data.source} has "
+    return ClassSampler(run.players["generator"], ConditionInputs(cfg.model.latent_dim, spec))
+
+
+def _reuse_generator(run_dir: Path, data: LabeledData) -> tuple[ClassSampler, Scale | None]:
+    """A trained run's generator, checked against the data, and the scale its samples are in (tabular)."""
+    model = _class_sampler(run_dir)
+    cfg = load_config(str(run_dir / "config.yaml"))
+    n_classes = model.inputs.spec.n_classes
+    if n_classes != data.n_classes:
+        raise ConfigError(f"--generator {run_dir} draws {n_classes} classes but {data.source} has "
                           f"{data.n_classes} ({', '.join(data.class_names)}); give a run trained on these classes")
-    shape = tuple(draw(model, 1, conditions=torch.zeros(1, dtype=torch.long)).shape[1:])
+    shape = tuple(model.draw(torch.zeros(1, dtype=torch.long), seed=0).shape[1:])
     if shape != data.x.shape[1:]:
         raise ConfigError(f"--generator {run_dir} draws samples of shape {shape}, but {data.source} holds "
                           f"{tuple(data.x.shape[1:])}; give a run trained on this kind of data")
@@ -219,12 +246,12 @@ def _write_training_data(folder: Path, plan: Plan) -> None:
     atomic_write(folder / "split.npz", lambda h: np.savez(h, train_index=train, test_index=plan.test))
 
 
-def _generate(model: nn.Module, data: LabeledData, space: Scale | None, counts: np.ndarray, seed: int) -> np.ndarray:
+def _generate(model: ClassSampler, data: LabeledData, space: Scale | None, counts: np.ndarray, seed: int) -> np.ndarray:
     """counts[c] samples of each class c, in the input's value range (tabular: original units)."""
     labels = torch.from_numpy(np.repeat(np.arange(len(counts)), counts))
     if len(labels) == 0:
         return data.x[:0].copy()
-    samples = draw(model, len(labels), seed=seed, conditions=labels).numpy().astype(np.float64)
+    samples = model.draw(labels, seed=seed).numpy().astype(np.float64)
     if data.kind == "tabular" and space is not None:
         samples = samples * space[1] + space[0]
     return data.from_model(samples)
@@ -237,7 +264,7 @@ def _features(data: LabeledData, x: np.ndarray, scale: Scale) -> np.ndarray:
     return (x - scale[0]) / scale[1]
 
 
-def _evaluate(plan: Plan, x: np.ndarray, y: np.ndarray, model: nn.Module, space: Scale | None,
+def _evaluate(plan: Plan, x: np.ndarray, y: np.ndarray, model: ClassSampler, space: Scale | None,
               seed: int) -> dict[str, object]:
     """(a) real imbalanced, (b) real + synthetic, (c) a balanced synthetic set as large as (b), (d) (b)'s counts
     reached by repeating real rows instead: all tested on the held-out real rows."""

@@ -21,10 +21,10 @@ import torch
 from torch import Tensor, nn
 
 from gankit import losses
-from gankit.config import Config
+from gankit.config import GANConfig
 from gankit.experiment import Experiment, build_experiment
+from gankit.game import SAMPLES
 from gankit.penalties import smoothed_real_target
-from gankit.sampling import generator_inputs
 from gankit.sweep.optim import StackedOptimizer
 from gankit.sweep.stacked import StackedMLP
 from gankit.sweep.stacked_conv import StackedConvNet
@@ -37,7 +37,7 @@ FIXED_SAMPLES = 2500  # the fixed latent batch gankit train scores modes on (dia
 
 @dataclass
 class _Member:
-    config: Config
+    config: GANConfig
     experiment: Experiment
     rng: torch.Generator
 
@@ -52,7 +52,7 @@ def _member_rng(device: torch.device) -> torch.Generator:
 class StackedGAN:
     """Generators, discriminators and optimizers of M members stacked along a first dimension."""
 
-    def __init__(self, configs: Sequence[Config]) -> None:
+    def __init__(self, configs: Sequence[GANConfig]) -> None:
         for config in configs:
             check_supported(config)
         self.members = []
@@ -62,7 +62,7 @@ class StackedGAN:
         first = configs[0]
         self.config = first
         self.device = self.members[0].experiment.device
-        self.mixture = self.members[0].experiment.real.mixture  # None for images
+        self.mixture = self.members[0].experiment.data.real.mixture  # None for images
         games = [m.experiment.game for m in self.members]
         stack = StackedMLP if first.model.arch == "mlp" else StackedConvNet
         self.generator = stack.from_modules([g.generator for g in games], self.device)
@@ -82,8 +82,7 @@ class StackedGAN:
         self._loss, self._real_target = loss, target
         self.ema = self.generator.clone() if first.train.ema_decay is not None else None
         self.fixed_z = None if self.mixture is None else torch.stack([
-            generator_inputs(m.experiment.game.generator, FIXED_SAMPLES,
-                             torch.Generator().manual_seed(m.config.seed + 1))[0]
+            m.experiment.data.inputs.draw(FIXED_SAMPLES, torch.Generator().manual_seed(m.config.seed + 1))[0]
             for m in self.members
         ]).to(self.device)
 
@@ -107,7 +106,7 @@ class StackedGAN:
     # --- random draws and data, each member from its own stream -------------------------------------
 
     def _next_real(self) -> Tensor:
-        return torch.stack([next(m.experiment.batches) for m in self.members])
+        return torch.stack([next(m.experiment.batches)[SAMPLES] for m in self.members])
 
     def _latent(self) -> Tensor:
         n, dim = self.batch_size, self.latent_dim

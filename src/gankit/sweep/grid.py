@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from gankit.config import Config, load_config
+from gankit.config import GANConfig, load_config
 from gankit.errors import ConfigError
 from gankit.sweep.support import member_value
 
@@ -29,7 +29,7 @@ class Member:
     index: int
     seed: int
     values: dict[str, Any]
-    config: Config
+    config: GANConfig
 
     @property
     def name(self) -> str:

@@ -186,7 +186,7 @@ def _write_finals(out: Path, run: _GroupRun) -> None:
             grid = draw(engine.member_generator(m), member.config.train.grid_size, seed=member.config.seed + 1)
             save_image_grid(grid, folder.sample_path(steps))
         ema = engine.member_ema(m)
-        shape = list(engine.members[m].experiment.real.samples.shape[1:])
+        shape = list(engine.members[m].experiment.data.real.samples.shape[1:])
         meta = {"sample_shape": shape, "ema": ema is not None, "condition": None, "sweep": True}
         state = {"meta": meta, "step": steps, "players": engine.member_players(m),
                  "callbacks": {"EMACallback": ema} if ema is not None else {}}

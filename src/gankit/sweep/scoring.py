@@ -74,15 +74,15 @@ class FIDScoring(Scoring):
     panels = (Panel("fid", "FID (lower is better)", lower_is_better=True), Panel("recall", "recall", 0.0, 1.0))
 
     def __init__(self, engine: StackedGAN, n: int) -> None:
-        real = engine.members[0].experiment.real.samples
+        real = engine.members[0].experiment.data.real.samples
         self.n = min(n, len(real))
-        self.space: FeatureSpace = feature_space(engine.config, tuple(real.shape[1:]))
+        self.space: FeatureSpace = feature_space(engine.config.data.name, tuple(real.shape[1:]))
         self.protocol = protocol_suffix(self.space.name, self.n)
         # Members whose real data are the same images share one RealData, so the space computes the real
         # side's features once for all of them (digits, mnist); Stacked MNIST draws its triples per seed.
         self.real_data = []
         for member in engine.members:
-            data = member.experiment.real
+            data = member.experiment.data.real
             same = next((seen for seen in self.real_data if torch.equal(seen.samples, data.samples)), data)
             self.real_data.append(same)
 
@@ -95,8 +95,9 @@ class FIDScoring(Scoring):
             if not torch.stack([t.isfinite().all() for t in tensors]).all():  # one host sync per member
                 scores.append(dict.fromkeys(self.columns, math.nan))
                 continue
-            results = evaluate_generator(generator, member.config, metrics=("fid", "prdc"), n=self.n,
-                                         seed=EVAL_SEED, space=self.space, real_data=self.real_data[m])
+            results = evaluate_generator(generator, member.experiment.data.inputs, self.real_data[m], self.space,
+                                         data_name=member.config.data.name, metrics=("fid", "prdc"), n=self.n,
+                                         seed=EVAL_SEED)
             scores.append({name: results[f"{name}_{self.protocol}"] for name in self.columns})
         return scores
 

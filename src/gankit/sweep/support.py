@@ -14,7 +14,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from gankit.config import Config
+from gankit.config import GANConfig, RunConfig
 from gankit.data import MIXTURES
 from gankit.errors import ConfigError
 
@@ -30,8 +30,11 @@ PER_MEMBER_KEYS = ("seed", "optim.lr_g", "optim.lr_d", "optim.beta1", "optim.bet
 _INSTEAD = "run these configs one by one with gankit train"
 
 
-def check_supported(config: Config) -> None:
+def check_supported(config: RunConfig) -> None:
     """Raise ConfigError naming the first setting the vectorized engine does not run."""
+    if config.game != "gan":
+        raise ConfigError(f"gankit sweep stacks GAN members (game: gan); a {config.game} game is not swept: "
+                          f"{_INSTEAD}")
     problems = []
     data, arch = config.data.name, config.model.arch
     if data in MIXTURES and arch != "mlp":
@@ -77,7 +80,7 @@ def _drop(raw: dict[str, Any], dotted: str) -> None:
     node.pop(leaf)
 
 
-def group_key(config: Config) -> str:
+def group_key(config: GANConfig) -> str:
     """Configs with equal keys can be stacked: they differ at most in PER_MEMBER_KEYS.
 
     Whether R1 and the gradient penalty are on at all stays in the key (it changes the computation).
@@ -89,7 +92,7 @@ def group_key(config: Config) -> str:
     return json.dumps({**raw, **flags}, sort_keys=True)
 
 
-def group_members(configs: Sequence[Config]) -> list[list[int]]:
+def group_members(configs: Sequence[GANConfig]) -> list[list[int]]:
     """Indices of `configs` in groups that one batched computation can run, in first-seen order."""
     names = list(dict.fromkeys(config.data.name for config in configs))
     if len(names) > 1:
@@ -102,6 +105,6 @@ def group_members(configs: Sequence[Config]) -> list[list[int]]:
     return list(groups.values())
 
 
-def member_value(config: Config, dotted: str) -> Any:
+def member_value(config: GANConfig, dotted: str) -> Any:
     """The resolved value of a dotted key in a config (after validation)."""
     return _get(config.model_dump(mode="json"), dotted)

@@ -14,7 +14,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 
 from gankit.atomic import atomic_write_text
 from gankit.dynamics.base import StepResult
-from gankit.config import LOWER_IS_BETTER
+from gankit.metrics.names import LOWER_IS_BETTER
 from gankit.errors import CheckpointError, GankitError
 from gankit.optim.ema import ExponentialMovingAverage
 from gankit.train.checkpoint import save_checkpoint
@@ -110,19 +110,20 @@ def _is_metric(name: str) -> bool:
 
 
 class EvalCallback(Callback):
-    """Every `every` steps, score the generator (see gankit.metrics.evaluate) and add the numbers to the step's stats.
+    """Every `every` steps, score the players (a kind's evaluator, called with the step) and add the numbers to the
+    step's stats.
 
     Values are logged as `eval/<protocol>`; evaluation draws its own latents, so the training
     random stream is untouched.
     """
 
-    def __init__(self, evaluate: Callable[[], dict[str, float]], every: int) -> None:
+    def __init__(self, evaluate: Callable[[int], dict[str, float]], every: int) -> None:
         self.evaluate = evaluate
         self.every = every
 
     def on_step_end(self, trainer: Trainer, result: StepResult) -> None:
         if trainer.step % self.every == 0 or trainer.step == trainer.total_steps:
-            for protocol, value in self.evaluate().items():
+            for protocol, value in self.evaluate(trainer.step).items():
                 result.stats[f"eval/{protocol}"] = torch.tensor(value)
 
 
@@ -174,7 +175,7 @@ class Checkpointer(Callback):
 class BestCheckpoint(Callback):
     """Keep RUN/checkpoints/best.pt: the full state at the evaluation with the best `metric` so far.
 
-    `metric` is a name of config.BEST_METRICS (e.g. `fid`); the logged `eval/<metric>_<protocol>` with
+    `metric` is a score of gankit.metrics.names.SCORES (e.g. `fid`); the logged `eval/<metric>_<protocol>` with
     the shortest name is used, so per-class numbers never compete with the overall one.
     """
 

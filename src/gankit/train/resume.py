@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from gankit.atomic import atomic_write_text
-from gankit.config import Config, config_to_yaml, load_config
+from gankit.config import RunConfig, config_to_yaml, load_config
 from gankit.errors import ConfigError
 from gankit.train.run_dir import RunDir
 
@@ -24,7 +24,7 @@ def _flatten(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def config_diff(old: Config, new: Config) -> list[str]:
+def config_diff(old: RunConfig, new: RunConfig) -> list[str]:
     """`key: old -> new` for every key whose resolved value differs, in config order."""
     before, after = _flatten(old.model_dump(mode="json")), _flatten(new.model_dump(mode="json"))
     keys = list(before) + [k for k in after if k not in before]
@@ -34,7 +34,7 @@ def config_diff(old: Config, new: Config) -> list[str]:
 def resume_config(
     run_dir: str | Path, overrides: list[str], *, steps: int | None = None, seed: int | None = None,
     allow_change: bool = False,
-) -> tuple[Config, list[str]]:
+) -> tuple[RunConfig, list[str]]:
     """The config to resume `run_dir` with and its changes: the saved one, plus overrides only when `allow_change`."""
     run = RunDir.open(run_dir)
     saved = load_config(str(run.config_path))
@@ -48,7 +48,7 @@ def resume_config(
     return config, changes
 
 
-def record_config_change(run: RunDir, step: int, changes: list[str], config: Config) -> None:
+def record_config_change(run: RunDir, step: int, changes: list[str], config: RunConfig) -> None:
     """Append the allowed changes to RUN/config_changes.jsonl and make `config` the run's config.yaml."""
     with (run.path / "config_changes.jsonl").open("a") as handle:
         handle.write(json.dumps({"step": step, "changes": changes}) + "\n")

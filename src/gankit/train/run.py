@@ -1,23 +1,18 @@
-"""A whole training run from a Config, and sampling from a finished run directory."""
+"""A whole training run from a config, for any game kind (finished runs are restored by gankit.runs)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
-import torch
 from rich.console import Console
-from torch import Tensor, nn
+from torch import nn
 
-from gankit.atomic import atomic_write, atomic_write_text
-from gankit.config import Config, config_to_yaml, load_config
-from gankit.data import MIXTURES
+from gankit.atomic import atomic_write_text
+from gankit.config import RunConfig, config_to_yaml
 from gankit.errors import CheckpointError, ConfigError, DataError
-from gankit.experiment import Experiment, build_experiment, build_players, resolve_device
-from gankit.nn.conditional import ConditionalGenerator, ConditionSpec
-from gankit.nn.infogan import InfoGANGenerator
-from gankit.sampling import class_grid_conditions, draw, eval_forward, generator_inputs, traversal_inputs
+from gankit.experiment import Experiment, apply_optimizer_settings, build_experiment, resolve_device
+from gankit.kinds import Preview
 from gankit.optim import ExponentialMovingAverage
 from gankit.distributed import Topology, init_from_env, local_device, shutdown, topology_from_env
 from gankit.train.alarms import AlarmMonitor
@@ -39,15 +34,14 @@ from gankit.train.tensorboard import TensorBoardLogger
 from gankit.train.checkpoint import load_checkpoint, load_module_state
 from gankit.train.run_dir import RunDir
 from gankit.train.trainer import Callback, Trainer
-from gankit.viz import save_image_grid, save_scatter
 
-__all__ = ["train", "load_generator", "sample_from_run", "traverse_run"]
+__all__ = ["train"]
 
 _CONSOLE = Console(stderr=True)
 
 
 def train(
-    config: Config, out: str | Path, *, progress: bool = True, resume: bool = False, changes: Sequence[str] = ()
+    config: RunConfig, out: str | Path, *, progress: bool = True, resume: bool = False, changes: Sequence[str] = ()
 ) -> RunDir:
     """Train `config` into the new run directory `out`; data and config are checked before anything is written.
 
@@ -66,18 +60,23 @@ def train(
 
 
 def _train(
-    config: Config, out: Path, topology: Topology, *, progress: bool, resume: bool, changes: Sequence[str]
+    config: RunConfig, out: Path, topology: Topology, *, progress: bool, resume: bool, changes: Sequence[str]
 ) -> RunDir:
     exp = build_experiment(config)
     writes = topology.is_main
     callbacks: list[Callback] = [StatsAverager(config.train.log_every)] if topology.distributed else []
-    generator: nn.Module = exp.game.generator
+    drawn: dict[str, nn.Module] = dict(exp.game.players)  # what previews and evaluations draw from
+    averaged = exp.kind.averaged_player
     if config.train.ema_decay is not None and writes:
-        ema = ExponentialMovingAverage(exp.game.generator, config.train.ema_decay)
+        ema = ExponentialMovingAverage(exp.game.players[averaged], config.train.ema_decay)
         callbacks.append(EMACallback(ema))
-        generator = ema.shadow
+        drawn[averaged] = ema.shadow
     if config.train.eval_every is not None and writes:  # before the run directory exists: bad data fails first
-        callbacks.append(EvalCallback(_evaluator(exp, generator), config.train.eval_every))
+        evaluator = exp.kind.evaluator(config, exp.setup, drawn)
+        if evaluator is None:
+            raise ConfigError(f"train.eval_every: the {exp.kind.name} kind has no evaluation during training; "
+                              "remove it")
+        callbacks.append(EvalCallback(evaluator, config.train.eval_every))
     state = None
     if resume:
         run = RunDir.open(out)
@@ -98,7 +97,8 @@ def _train(
     checkpointer = Checkpointer(run, config.train.checkpoint_every, config.train.keep_checkpoints, _meta(exp))
     metrics = MetricsCSV(run.metrics_path, every)
     if writes:
-        callbacks += _writer_callbacks(exp, generator, run, metrics, checkpointer, alarms, recovery, progress)
+        preview = exp.kind.preview(config, exp.setup, drawn)
+        callbacks += _writer_callbacks(exp, preview, run, metrics, checkpointer, alarms, recovery, progress)
     elif recovery is not None:
         callbacks.append(recovery)
     agreement = StopAgreement(exp.device, every) if topology.distributed else None
@@ -109,6 +109,9 @@ def _train(
     )
     if state is not None:
         _load_state(trainer, exp, run, state)
+        rollbacks = recovery.failures if recovery is not None else 0
+        apply_optimizer_settings(exp.optimizers, exp.kind.optimizer_settings(config), rollbacks=rollbacks,
+                                 lr_factor=config.train.nan_lr_factor)
         if writes:
             metrics.continue_from(trainer.step)
             if changes:
@@ -135,45 +138,40 @@ def _train(
 
 
 def _meta(exp: Experiment) -> dict[str, object]:
-    """What a checkpoint records about the data, so a generator can be rebuilt without it."""
-    return {
-        "sample_shape": list(exp.real.samples.shape[1:]),
-        "ema": exp.config.train.ema_decay is not None,
-        "condition": exp.condition.to_dict() if exp.condition is not None else None,
-    }
+    """What a checkpoint records so that the kind can rebuild its players without the data."""
+    return {**exp.setup.meta, "ema": exp.config.train.ema_decay is not None}
 
 
 def _writer_callbacks(
-    exp: Experiment, generator: nn.Module, run: RunDir, metrics: MetricsCSV, checkpointer: Checkpointer,
+    exp: Experiment, preview: Preview | None, run: RunDir, metrics: MetricsCSV, checkpointer: Checkpointer,
     alarms: AlarmMonitor, recovery: NaNRecovery | None, progress: bool,
 ) -> list[Callback]:
     """The callbacks of the process that writes the run: diagnostics, alarms, metrics, pictures, checkpoints.
 
     NaN recovery goes after the diagnostics (their statistics are checked too) and before every writer.
+    Sample diagnostics, grids and TensorBoard images need the kind's preview; a kind without one gets
+    the rest.
     """
     config = exp.config
     every = config.train.log_every
-    inputs, columns = _fixed_inputs(exp, generator)
-    draw_fixed = lambda: eval_forward(generator, *inputs)  # noqa: E731
     callbacks: list[Callback] = []
-    if config.train.diagnostics:
-        rows = torch.randperm(len(exp.real.samples), generator=torch.Generator().manual_seed(config.seed + 4))
-        real_batch = exp.real.samples[rows[:256]]
-        callbacks.append(Diagnostics(draw_fixed, real_batch, every, mixture=exp.real.mixture))
+    if config.train.diagnostics and preview is not None:
+        callbacks.append(Diagnostics(preview.draw, preview.real_batch, every, mixture=preview.mixture))
     if recovery is not None:
         callbacks.append(recovery)
     if config.train.diagnostics:
         callbacks.append(alarms)
-    callbacks += [
-        metrics,
-        SampleWriter(draw_fixed, _sample_saver(exp, columns), run, config.train.sample_every),
-        checkpointer,
-    ]
+    callbacks.append(metrics)
+    if preview is not None:
+        callbacks.append(SampleWriter(preview.draw, preview.save, run, config.train.sample_every))
+    callbacks.append(checkpointer)
     if config.train.best_metric is not None:
         callbacks.append(BestCheckpoint(run, config.train.best_metric, checkpointer.meta))
     if config.train.tensorboard:
-        callbacks.append(TensorBoardLogger(run.path / "tb", every, config.train.sample_every, draw_fixed,
-                                           _d_outputs(exp, inputs), columns))
+        callbacks.append(TensorBoardLogger(
+            run.path / "tb", every, config.train.sample_every, preview.draw if preview else None,
+            preview.critic_outputs if preview else None, preview.columns if preview else None,
+        ))
     if progress:
         callbacks.append(ProgressBar(every, lambda: metrics.last))
     return callbacks
@@ -226,130 +224,3 @@ def _write_report(run: RunDir) -> None:
         write_report(run.path)
     except Exception as err:  # noqa: BLE001 - the run's own outcome matters more than its report
         _CONSOLE.print(f"note: could not write {run.path / 'report.html'} ({err}); run `gankit report {run.path}`")
-
-
-def _evaluator(exp: Experiment, generator: nn.Module) -> Callable[[], dict[str, float]]:
-    """Scores of `generator` on the config's data with the metrics of train.eval_metrics."""
-    from gankit.metrics.evaluate import evaluate_generator, feature_space
-
-    config = exp.config
-    space = feature_space(config, tuple(exp.real.samples.shape[1:]))
-    metrics, n = config.train.eval_metrics, config.train.eval_n
-    # The data loaded at the start, not the file again: a data file changed or gone mid-run cannot matter.
-    return lambda: evaluate_generator(
-        generator, config, metrics=metrics, n=n, seed=config.seed, space=space, real_data=exp.real
-    )
-
-
-def _fixed_inputs(exp: Experiment, generator: nn.Module) -> tuple[list[Tensor], int | None]:
-    """Fixed generator inputs for sample grids and diagnostics (the global RNG untouched), and the grid's columns.
-
-    A generator with classes (labels, or an InfoGAN categorical code) draws one row per class.
-    """
-    config = exp.config
-    rng = torch.Generator().manual_seed(config.seed + 1)
-    n = config.train.grid_size if exp.real.mixture is None else 2500
-    columns = None
-    conditions = None
-    classes = class_grid_conditions(generator, 1)
-    if classes is not None:
-        columns = max(1, n // len(classes))
-        conditions = class_grid_conditions(generator, columns)
-        n = len(conditions)
-    elif exp.condition is not None:  # condition vectors: those of the first training samples
-        conditions = exp.real.labels[:n]
-        n = len(conditions)
-    return [x.to(exp.device) for x in generator_inputs(generator, n, rng, conditions)], columns
-
-
-def _d_outputs(exp: Experiment, inputs: list[Tensor]) -> Callable[[], tuple[Tensor, Tensor]]:
-    """D's logits (eval mode, BatchNorm statistics untouched) on a fixed real batch and on the fixed samples."""
-    game = exp.game
-    rows = torch.randperm(len(exp.real.samples), generator=torch.Generator().manual_seed(exp.config.seed + 3))[:256]
-    real = exp.real.samples[rows].to(exp.device)
-    real_context = exp.real.labels[rows].to(exp.device) if exp.condition is not None else None
-    fake_context = inputs[1] if exp.condition is not None else None
-
-    def outputs() -> tuple[Tensor, Tensor]:
-        fake = eval_forward(game.generator, *inputs)
-        was_training = game.discriminator.training
-        game.discriminator.eval()
-        with torch.no_grad():
-            logits = game.discriminate(real, real_context)[0], game.discriminate(fake, fake_context)[0]
-        game.discriminator.train(was_training)
-        return logits
-
-    return outputs
-
-
-def _sample_saver(exp: Experiment, columns: int | None) -> Callable[[Tensor, Path], None]:
-    if exp.real.samples.dim() == 2:
-        means = exp.real.mixture.means if exp.real.mixture is not None else None
-        return lambda samples, path: save_scatter(samples[:, :2], path, means, title=path.stem)
-    return lambda samples, path: save_image_grid(samples, path, nrow=columns)
-
-
-def load_generator(
-    run_dir: str | Path, device: str = "cpu", checkpoint: str = "latest"
-) -> tuple[nn.Module, Config, int]:
-    """The generator of a run's checkpoint (its EMA weights when the run kept them), config and step.
-
-    `checkpoint` is `latest`, `best` (checkpoints/best.pt, see train.best_metric) or a step number.
-    """
-    run = RunDir.open(run_dir)
-    config = load_config(str(run.config_path))
-    path = run.find_checkpoint(checkpoint)
-    state = load_checkpoint(path)
-    condition = state["meta"].get("condition")
-    spec = ConditionSpec.from_dict(condition) if condition else None
-    generator, _ = build_players(config, tuple(state["meta"]["sample_shape"]), spec)
-    weights = state["callbacks"].get("EMACallback") if state["meta"]["ema"] else None
-    load_module_state(generator, weights or state["players"]["generator"], f"the generator in {path}",
-                      "the run's config.yaml no longer matches its checkpoints; restore the config it was trained with")
-    return generator.to(resolve_device(device)).eval(), config, int(state["step"])
-
-
-def sample_from_run(
-    run_dir: str | Path, n: int, out: str | Path, seed: int = 0, conditions: Tensor | None = None,
-    checkpoint: str = "latest",
-) -> Tensor:
-    """Draw `n` samples from a run and write them to `out`: a .png grid (or 2D scatter) or a .npy array.
-
-    `conditions` are the label(s) or condition vector(s) of a conditional run; without them a
-    label-conditional run draws one row per class.
-    """
-    out = Path(out)
-    if out.suffix not in (".png", ".npy"):
-        raise ConfigError(f"--out {out} must end in .png (a grid) or .npy (an array)")
-    generator, config, _ = load_generator(run_dir, checkpoint=checkpoint)
-    columns = None
-    if conditions is None and isinstance(generator, ConditionalGenerator):
-        classes = class_grid_conditions(generator, 1)
-        if classes is not None:
-            columns = max(1, n // len(classes))
-            conditions = class_grid_conditions(generator, columns)
-            n = len(conditions)
-    samples = draw(generator, n, seed=seed, conditions=conditions)
-    if out.suffix == ".npy":
-        atomic_write(out, lambda handle: np.save(handle, samples.numpy()))
-    elif samples.dim() == 2:
-        mixture = MIXTURES.get(config.data.name)
-        save_scatter(samples[:, :2], out, mixture().means if mixture else None)
-    else:
-        save_image_grid(samples, out, nrow=columns)
-    return samples
-
-
-def traverse_run(
-    run_dir: str | Path, index: int, out: str | Path, *, steps: int = 9, seed: int = 0, checkpoint: str = "latest"
-) -> Tensor:
-    """Write an InfoGAN latent-traversal grid of continuous code `index` (see sampling.traversal_inputs)."""
-    generator, _, _ = load_generator(run_dir, checkpoint=checkpoint)
-    if not isinstance(generator, InfoGANGenerator) or not generator.codes.continuous:
-        raise ConfigError(f"--traverse needs an InfoGAN run with continuous codes (infogan.continuous); {run_dir} has none")
-    if Path(out).suffix != ".png":
-        raise ConfigError(f"--out {out} must end in .png for a traversal grid")
-    z, codes = traversal_inputs(generator.codes, generator.latent_dim, index, steps=steps, seed=seed)
-    images = eval_forward(generator, z, codes)
-    save_image_grid(images, out, nrow=steps)
-    return images

@@ -16,15 +16,16 @@ __all__ = ["TensorBoardLogger"]
 
 class TensorBoardLogger(Callback):
     """Every `every` steps the step's statistics as scalars; every `sample_every` steps a sample grid
-    (images only) and histograms of D's logits on a fixed real batch and on fixed-latent samples."""
+    (images only) and histograms of D's logits on a fixed real batch and on fixed-latent samples, when the
+    game kind draws samples (`draw_fixed`) and has a critic (`d_outputs`)."""
 
     def __init__(
         self,
         log_dir: Path,
         every: int,
         sample_every: int,
-        draw_fixed: Callable[[], Tensor],
-        d_outputs: Callable[[], tuple[Tensor, Tensor]],
+        draw_fixed: Callable[[], Tensor] | None = None,
+        d_outputs: Callable[[], tuple[Tensor, Tensor]] | None = None,
         columns: int | None = None,
     ) -> None:
         from torch.utils.tensorboard import SummaryWriter
@@ -42,13 +43,14 @@ class TensorBoardLogger(Callback):
             for name, value in result.stats.items():
                 self.writer.add_scalar(name, float(value), step)
         if step % self.sample_every == 0 or last:
-            samples = self.draw_fixed()
-            if samples.dim() == 4:
+            samples = self.draw_fixed() if self.draw_fixed is not None else None
+            if samples is not None and samples.dim() == 4:
                 grid = image_grid(samples, self.columns)
                 self.writer.add_image("samples", grid, step, dataformats="HW" if grid.ndim == 2 else "HWC")
-            real_logits, fake_logits = self.d_outputs()
-            self.writer.add_histogram("d_logits/real", real_logits.float().cpu(), step)
-            self.writer.add_histogram("d_logits/fake", fake_logits.float().cpu(), step)
+            if self.d_outputs is not None:
+                real_logits, fake_logits = self.d_outputs()
+                self.writer.add_histogram("d_logits/real", real_logits.float().cpu(), step)
+                self.writer.add_histogram("d_logits/fake", fake_logits.float().cpu(), step)
             self.writer.flush()
 
     def on_train_end(self, trainer: Trainer) -> None:

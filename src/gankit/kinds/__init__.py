@@ -1,0 +1,24 @@
+"""Game kinds: one module per kind, each the only place that knows its players (see kinds/base.py).
+
+`game: NAME` in a config picks the kind; :func:`get_kind` returns it. To add a kind: its typed
+config in gankit.config (KIND_CONFIGS), its module here, and its entry in KINDS.
+"""
+
+from __future__ import annotations
+
+from gankit.errors import ConfigError
+from gankit.kinds.base import GameKind, PlayerOptimizer, Preview, Setup
+from gankit.kinds.bilinear import BilinearKind
+from gankit.kinds.gan import GANKind
+
+__all__ = ["KINDS", "GameKind", "PlayerOptimizer", "Preview", "Setup", "get_kind"]
+
+KINDS: dict[str, GameKind] = {kind.name: kind for kind in (GANKind(), BilinearKind())}
+
+
+def get_kind(name: str) -> GameKind:
+    """The registered kind `name` (the config's `game`)."""
+    kind = KINDS.get(name)
+    if kind is None:
+        raise ConfigError(f"no game kind {name!r} is registered; kinds: {', '.join(KINDS)}")
+    return kind

@@ -1,0 +1,133 @@
+"""What a game kind supplies to a run: players and game, per-player settings, batches, preview, evaluation, restore.
+
+A kind is the only place that knows which players a game has and what they mean. The experiment
+builder, the trainer, the run directory, checkpoints, resume, alarms and the report work from what
+a kind returns here and never ask which kind it is.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import torch
+from torch import Tensor, nn
+from torch.optim import Optimizer
+
+from gankit.config import RunConfig
+from gankit.data import Mixture
+from gankit.errors import ConfigError
+from gankit.game import Game
+
+__all__ = ["GameKind", "PlayerOptimizer", "Preview", "Setup"]
+
+
+@dataclass(frozen=True)
+class PlayerOptimizer:
+    """One player's optimizer settings: learning rate and Adam's betas (ignored by SGD and RMSprop)."""
+
+    lr: float
+    betas: tuple[float, float] = (0.5, 0.999)
+
+
+@dataclass
+class Setup:
+    """What a kind built for one run: the game, its batches, the kind's own data, and checkpoint metadata.
+
+    `meta` is what a checkpoint records so that :meth:`GameKind.restore` can rebuild the players
+    without loading the data again.
+    """
+
+    game: Game
+    batches: Iterator[Any]
+    data: Any = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Preview:
+    """What a run draws at fixed inputs: sample grids, the diagnostics' diversity and TensorBoard images.
+
+    `draw` returns the fixed samples (eval mode, the training random stream untouched), `save` writes
+    them to a file; `real_batch` is a fixed real batch for the diversity ratio; `critic_outputs`
+    returns the critic's scores on a fixed real batch and on the fixed samples (histograms).
+    """
+
+    draw: Callable[[], Tensor]
+    save: Callable[[Tensor, Path], None]
+    real_batch: Tensor
+    critic_outputs: Callable[[], tuple[Tensor, Tensor]] | None = None
+    mixture: Mixture | None = None
+    columns: int | None = None
+
+
+class GameKind(ABC):
+    """One kind of game a run can play (`game: NAME` in the config). Subclass it and register it in kinds/."""
+
+    name: ClassVar[str]
+    #: the player whose weights `train.ema_decay` averages (and whose average is restored); None: no EMA
+    averaged_player: ClassVar[str | None] = None
+    #: (leader, follower) for unrolled dynamics; None: unrolled dynamics are refused
+    unrolled_roles: ClassVar[tuple[str, str] | None] = None
+
+    @abstractmethod
+    def build(self, config: RunConfig, device: torch.device) -> Setup:
+        """Load or draw the data, build the players on `device`, the game and its batches."""
+
+    @abstractmethod
+    def optimizer_settings(self, config: RunConfig) -> dict[str, PlayerOptimizer]:
+        """Each player's optimizer settings, keyed by player name (every player of the game)."""
+
+    def dynamics_steps(self, config: RunConfig) -> dict[str, int]:
+        """Updates per step of each player under alternating dynamics (players not named: 1)."""
+        return dict(config.dynamics.steps)
+
+    def check(self, config: RunConfig) -> None:
+        """Refuse, with one ConfigError, what this kind cannot do with an otherwise valid config."""
+        if config.train.ema_decay is not None and self.averaged_player is None:
+            raise ConfigError(f"train.ema_decay averages a generator's weights; the {self.name} kind has none, remove it")
+        if config.dynamics.name == "unrolled" and self.unrolled_roles is None:
+            raise ConfigError(f"dynamics.name unrolled needs a leader and a follower; the {self.name} kind has no such "
+                              "pair, choose another rule")
+
+    def double_backward(self, config: RunConfig) -> list[str]:
+        """The config keys whose losses differentiate twice (train.compile cannot); default: none."""
+        return []
+
+    def wrap_optimizers(
+        self, config: RunConfig, setup: Setup, optimizers: dict[str, Optimizer], device: torch.device
+    ) -> dict[str, Optimizer]:
+        """Wrap optimizers as the kind's config asks (a trust region on one player); default: unchanged."""
+        return optimizers
+
+    def preview(self, config: RunConfig, setup: Setup, drawn: dict[str, nn.Module]) -> Preview | None:
+        """Fixed-input samples from the players `drawn` (the averaged player's EMA copy where kept); None: the
+        kind draws no samples (no grids, sample diagnostics or TensorBoard images)."""
+        return None
+
+    def evaluator(
+        self, config: RunConfig, setup: Setup, drawn: dict[str, nn.Module]
+    ) -> Callable[[int], dict[str, float]] | None:
+        """Scores `{protocol: value}` of the players at a training step (train.eval_every); None: no evaluation."""
+        return None
+
+    @abstractmethod
+    def restore(self, config: RunConfig, meta: dict[str, Any]) -> dict[str, nn.Module]:
+        """Fresh players (CPU, untrained) shaped as those a checkpoint with `meta` holds."""
+
+    def sample(
+        self, config: RunConfig, players: dict[str, nn.Module], meta: dict[str, Any], n: int, *, seed: int,
+        conditions: Tensor | None,
+    ) -> tuple[Tensor, int | None, Callable[[Tensor, Path, int | None], None]]:
+        """(`n` samples of a restored run, grid columns, a writer of a .png picture of them)."""
+        raise ConfigError(f"a {self.name} run draws no samples; gankit sample works on runs whose game has a generator")
+
+    def evaluate(
+        self, config: RunConfig, players: dict[str, nn.Module], meta: dict[str, Any], metrics: Collection[str], *,
+        n: int, seed: int, inception_weights: str | Path | None,
+    ) -> dict[str, float]:
+        """Scores `{protocol: value}` of a restored run's players."""
+        raise ConfigError(f"a {self.name} run has no evaluation protocols for gankit eval")

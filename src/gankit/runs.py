@@ -1,0 +1,122 @@
+"""Finished runs, restored in one place: their players from a checkpoint, samples drawn, eval.json written.
+
+Both the command line and the workflows (rebalancing, sweeps) restore runs through here; the game
+kind named in the run's config.yaml rebuilds its players, and knows how to sample and score them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Collection
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from torch import Tensor, nn
+
+from gankit.atomic import atomic_write, atomic_write_text
+from gankit.config import RunConfig, load_config
+from gankit.errors import ConfigError
+from gankit.experiment import resolve_device
+from gankit.kinds import GameKind, get_kind
+from gankit.train.checkpoint import load_checkpoint, load_module_state
+from gankit.train.run_dir import RunDir
+
+__all__ = ["RestoredRun", "load_generator", "restore_run", "sample_from_run", "traverse_run", "write_evaluation"]
+
+_FIX = "the run's config.yaml no longer matches its checkpoints; restore the config it was trained with"
+
+
+@dataclass
+class RestoredRun:
+    """A run's players at one checkpoint (eval mode; the averaged player's EMA weights where the run kept them)."""
+
+    path: Path
+    config: RunConfig
+    kind: GameKind
+    players: dict[str, nn.Module]
+    meta: dict[str, Any]
+    step: int
+
+
+def restore_run(run_dir: str | Path, device: str = "cpu", checkpoint: str = "latest") -> RestoredRun:
+    """Load a run's players from its checkpoint: `latest`, `best` (train.best_metric) or a step number."""
+    run = RunDir.open(run_dir)
+    config = load_config(str(run.config_path))
+    kind = get_kind(config.game)
+    path = run.find_checkpoint(checkpoint)
+    state = load_checkpoint(path)
+    meta = state["meta"]
+    players = kind.restore(config, meta)
+    for name, module in players.items():
+        weights = state["players"].get(name, {})
+        if name == kind.averaged_player and meta.get("ema"):
+            weights = state["callbacks"].get("EMACallback") or weights
+        load_module_state(module, weights, f"the {name} in {path}", _FIX)
+        module.to(resolve_device(device)).eval()
+    return RestoredRun(run.path, config, kind, players, meta, int(state["step"]))
+
+
+def load_generator(
+    run_dir: str | Path, device: str = "cpu", checkpoint: str = "latest"
+) -> tuple[nn.Module, RunConfig, int]:
+    """The generator of a run's checkpoint (its EMA weights when the run kept them), config and step."""
+    run = restore_run(run_dir, device, checkpoint)
+    if "generator" not in run.players:
+        raise ConfigError(f"{run.path} is a {run.kind.name} run, which has no generator")
+    return run.players["generator"], run.config, run.step
+
+
+def sample_from_run(
+    run_dir: str | Path, n: int, out: str | Path, seed: int = 0, conditions: Tensor | None = None,
+    checkpoint: str = "latest",
+) -> Tensor:
+    """Draw `n` samples from a run and write them to `out`: a .png grid (or 2D scatter) or a .npy array.
+
+    `conditions` are the label(s) or condition vector(s) of a conditional run; without them a
+    label-conditional run draws one row per class.
+    """
+    out = Path(out)
+    if out.suffix not in (".png", ".npy"):
+        raise ConfigError(f"--out {out} must end in .png (a grid) or .npy (an array)")
+    run = restore_run(run_dir, checkpoint=checkpoint)
+    samples, columns, save_picture = run.kind.sample(run.config, run.players, run.meta, n, seed=seed,
+                                                     conditions=conditions)
+    if out.suffix == ".npy":
+        atomic_write(out, lambda handle: np.save(handle, samples.numpy()))
+    else:
+        save_picture(samples, out, columns)
+    return samples
+
+
+def traverse_run(
+    run_dir: str | Path, index: int, out: str | Path, *, steps: int = 9, seed: int = 0, checkpoint: str = "latest"
+) -> Tensor:
+    """Write an InfoGAN latent-traversal grid of continuous code `index` (see sampling.traversal_inputs)."""
+    from gankit.viz import save_image_grid
+
+    run = restore_run(run_dir, checkpoint=checkpoint)
+    traverse = getattr(run.kind, "traverse", None)
+    if traverse is None:
+        raise ConfigError(f"--traverse needs an InfoGAN run; {run_dir} is a {run.kind.name} run")
+    images = traverse(run.config, run.players, run.meta, index, steps=steps, seed=seed)
+    if Path(out).suffix != ".png":
+        raise ConfigError(f"--out {out} must end in .png for a traversal grid")
+    save_image_grid(images, out, nrow=steps)
+    return images
+
+
+def write_evaluation(
+    run_dir: str | Path, metrics: Collection[str], *, n: int, seed: int = 0,
+    inception_weights: str | Path | None = None, checkpoint: str = "latest",
+) -> dict[str, float]:
+    """Evaluate a run's checkpoint (latest, best or a step) and write `eval.json` (atomically) beside its config."""
+    run = restore_run(run_dir, checkpoint=checkpoint)
+    results = run.kind.evaluate(run.config, run.players, run.meta, metrics, n=n, seed=seed,
+                                inception_weights=inception_weights)
+    finite = {k: (v if math.isfinite(v) else None) for k, v in results.items()}  # JSON has no inf: null
+    report = {"step": run.step, "checkpoint": checkpoint, "seed": seed, "metrics": finite}
+    atomic_write_text(Path(run_dir) / "eval.json", json.dumps(report, indent=2) + "\n")
+    return results
