@@ -36,7 +36,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from gankit.config import Config, load_config
+from gankit.config import GANConfig, load_config
 from gankit.dynamics import Precision
 from gankit.experiment import build_experiment
 from gankit.nn import DCGANDiscriminator, DCGANGenerator
@@ -66,7 +66,7 @@ class Options:
 DEFAULTS = Options()
 
 
-def with_options(cfg: Config, options: Options) -> Config:
+def with_options(cfg: GANConfig, options: Options) -> GANConfig:
     """`cfg` with train.compile / train.channels_last set (precision is applied to the dynamics directly)."""
     train = cfg.train.model_copy(update={"compile": options.compile, "channels_last": options.channels_last})
     return cfg.model_copy(update={"train": train})
@@ -75,11 +75,11 @@ def with_options(cfg: Config, options: Options) -> Config:
 class GankitRunner:
     """The mnist experiment driven by gankit's Trainer, extended `n` steps at a time."""
 
-    def __init__(self, cfg: Config, options: Options = DEFAULTS) -> None:
+    def __init__(self, cfg: GANConfig, options: Options = DEFAULTS) -> None:
         exp = build_experiment(with_options(cfg, options))
         # Set directly rather than through train.precision, which a CPU without native bf16 refuses.
         exp.dynamics.precision = Precision(options.precision, exp.device.type)
-        self.samples = exp.real.samples
+        self.samples = exp.data.real.samples
         self.generator = exp.game.generator
         self.discriminator = exp.game.discriminator
         self.trainer = Trainer(exp.game, exp.dynamics, exp.optimizers, exp.batches, steps=0)
@@ -102,7 +102,7 @@ def plain_batches(data: Tensor, batch_size: int, seed: int, device: torch.device
 class PlainRunner:
     """The same training written by hand: two modules, two Adams, one loop."""
 
-    def __init__(self, cfg: Config, samples: Tensor, device: torch.device, options: Options = DEFAULTS) -> None:
+    def __init__(self, cfg: GANConfig, samples: Tensor, device: torch.device, options: Options = DEFAULTS) -> None:
         torch.manual_seed(cfg.seed)
         model, optim = cfg.model, cfg.optim
         size = samples.shape[-1]
@@ -162,7 +162,7 @@ def max_abs_diff(a: nn.Module, b: nn.Module) -> float:
     return max((x - y).abs().max().item() for x, y in zip(a.parameters(), b.parameters(), strict=True))
 
 
-def check_equivalence(cfg: Config, device: torch.device, options: Options = DEFAULTS, steps: int = 3) -> None:
+def check_equivalence(cfg: GANConfig, device: torch.device, options: Options = DEFAULTS, steps: int = 3) -> None:
     """Train both loops `steps` steps from the same weights and RNG state; print how far apart they end.
 
     Not bit-exact: the inline softplus(-x) rounds differently from gankit's BCE-with-logits, and

@@ -27,7 +27,7 @@ from functools import partial
 
 import torch
 
-from gankit.config import Config, load_config
+from gankit.config import GANConfig, load_config
 from gankit.experiment import build_experiment
 from gankit.sweep import StackedGAN
 from gankit.sweep.memory import retain_freed_memory
@@ -40,7 +40,7 @@ TARGET_RATIO = 1.8
 class Sequential:
     """The members as `gankit train` runs them, each with its own Trainer, advanced one after another."""
 
-    def __init__(self, configs: list[Config]) -> None:
+    def __init__(self, configs: list[GANConfig]) -> None:
         self.trainers, self.rng_states = [], []
         for config in configs:
             exp = build_experiment(config)
@@ -59,7 +59,7 @@ class Sequential:
 
 
 class Vectorized:
-    def __init__(self, configs: list[Config]) -> None:
+    def __init__(self, configs: list[GANConfig]) -> None:
         self.engine = StackedGAN(configs)
         self.step = 0
 
@@ -78,7 +78,7 @@ def member_steps_per_second(run: Callable[[int], None], steps: int, members: int
     return steps * members / (time.perf_counter() - start)
 
 
-def print_header(args: argparse.Namespace, configs: list[Config]) -> None:
+def print_header(args: argparse.Namespace, configs: list[GANConfig]) -> None:
     print(f"torch {torch.__version__} | device cpu | torch threads {torch.get_num_threads()}")
     print(machine_line())
     model = configs[0].model

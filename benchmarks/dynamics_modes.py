@@ -25,7 +25,8 @@ from gankit.config import load_config
 from gankit.data import grid25
 from gankit.metrics import mixture_mode_stats
 from gankit.experiment import eval_forward
-from gankit.train.run import load_generator, sample_from_run, train
+from gankit.runs import load_generator, sample_from_run
+from gankit.train.run import train
 
 VARIANTS: dict[str, list[str]] = {
     "simultaneous": ["dynamics.name=simultaneous"],

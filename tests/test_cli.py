@@ -20,7 +20,7 @@ def test_train_grid25_then_sample(tmp_path):
     result = gankit_process("train", "grid25", "--steps", "6", "--out", str(out), "--seed", "3", "--no-progress",
                     "--set", "train.sample_every=3", "--set", "train.checkpoint_every=3", "--set", "train.log_every=2")
     assert result.returncode == 0, result.stderr
-    assert (out / "config.yaml").read_text().startswith("seed: 3\n")
+    assert (out / "config.yaml").read_text().startswith("game: gan\nseed: 3\n")
     assert [p.name for p in sorted((out / "samples").iterdir())] == [
         "step_000000.png", "step_000003.png", "step_000006.png"]
     assert [p.name for p in sorted((out / "checkpoints").iterdir())] == ["step_000003.pt", "step_000006.pt"]
@@ -47,7 +47,7 @@ def test_same_seed_same_numbers(tmp_path, gankit):
     "args, fragments",
     [
         (["train", "minst"], ["unknown preset 'minst'", "did you mean 'mnist'"]),
-        (["train", "--set", "optim.lr=1"], ["unknown config key 'optim.lr'", "optim.lr_g"]),
+        (["train", "--set", "optim.lr_gen=1"], ["unknown config key 'optim.lr_gen'", "optim.lr_g"]),
         (["train", "missing.yaml"], ["config file not found: missing.yaml"]),
         (["train", "--bogus"], ["--bogus"]),
         (["sample", "nowhere"], ["not a gankit run directory"]),
@@ -97,7 +97,7 @@ def test_existing_run_directory_is_left_alone(tmp_path, gankit):
 
 def test_presets_command_prints_a_loadable_config(tmp_path, gankit):
     listed = gankit("presets")
-    assert listed.stdout.split() == ["digits", "grid25", "mnist", "mnist_cgan", "mnist_infogan", "ring8", "tabular"]
+    assert listed.stdout.split() == ["bilinear", "digits", "grid25", "mnist", "mnist_cgan", "mnist_infogan", "ring8", "tabular"]
     shown = gankit("presets", "ring8")
     (tmp_path / "mine.yaml").write_text(shown.stdout)
     result = gankit("train", str(tmp_path / "mine.yaml"), "--steps", "1", "--no-progress", "--out",

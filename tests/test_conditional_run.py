@@ -8,8 +8,9 @@ from PIL import Image
 from gankit.config import load_config
 from gankit.errors import ConfigError, DataError
 from gankit.experiment import build_experiment
-from gankit.metrics.evaluate import evaluate_generator
-from gankit.train.run import load_generator, train
+from eval_helpers import evaluate
+from gankit.runs import load_generator
+from gankit.train.run import train
 from cli_helpers import assert_user_error
 
 SMALL_DIGITS = ["condition.kind=label", "model.g_width=16", "model.d_width=16", "train.batch_size=32",
@@ -22,7 +23,7 @@ def digits_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("cgan") / "run"
     config = load_config("digits", SMALL_DIGITS, steps=200)
     untrained = build_experiment(config).game.generator
-    before = evaluate_generator(untrained, config, metrics=["class_accuracy"], n=500)
+    before = evaluate(untrained, config, metrics=["class_accuracy"], n=500)
     train(config, out, progress=False)
     return out, config, before
 
@@ -31,7 +32,7 @@ def test_a_short_run_draws_the_class_it_is_asked_for(digits_run):
     run, config, before = digits_run
     generator, _, step = load_generator(run)
     assert step == 200
-    after = evaluate_generator(generator, config, metrics=["class_accuracy", "per_class"], n=500)
+    after = evaluate(generator, config, metrics=["class_accuracy", "per_class"], n=500)
     # The shipped digits classifier agrees with the asked label far above chance (0.1); before training it is
     # near chance. Measured on the 2-core CI machine: 0.41 after, 0.10 before.
     assert before["class_accuracy_digits_500"] < 0.25
@@ -91,7 +92,7 @@ def test_infogan_run_reports_code_accuracy_and_traverses(tmp_path, gankit):
     config = load_config("digits", overrides, steps=3)
     train(config, tmp_path / "run", progress=False)
     generator, _, _ = load_generator(tmp_path / "run")
-    scores = evaluate_generator(generator, config, metrics=["code_accuracy"], n=200)
+    scores = evaluate(generator, config, metrics=["code_accuracy"], n=200)
     # After 3 steps the generator ignores its code: the best matching is near chance (0.1), not the
     # perfect score a mix-up of codes and predictions would give.
     assert scores["code_accuracy_digits_200"] <= 0.35

@@ -3,16 +3,16 @@
 import pytest
 import yaml
 
-from gankit.config import Config, config_from_dict, config_to_yaml, load_config, preset_names
+from gankit.config import GANConfig, config_from_dict, config_to_yaml, load_config, preset_names
 from gankit.errors import ConfigError
 
 
 def test_shipped_presets():
-    assert preset_names() == ["digits", "grid25", "mnist", "mnist_cgan", "mnist_infogan", "ring8", "tabular"]
+    assert preset_names() == ["bilinear", "digits", "grid25", "mnist", "mnist_cgan", "mnist_infogan", "ring8", "tabular"]
     data = {"mnist_cgan": "mnist", "mnist_infogan": "mnist", "tabular": "breast_cancer"}
     for name in preset_names():
         config = load_config(name)
-        assert config.data.name == data.get(name, name)
+        assert config.game == "bilinear" if name == "bilinear" else config.data.name == data.get(name, name)
 
 
 def test_default_is_the_mnist_dcgan():
@@ -44,7 +44,8 @@ def test_yaml_roundtrip_is_exact(tmp_path):
 @pytest.mark.parametrize(
     "overrides, expected",
     [
-        (["optim.lr=1e-4"], "unknown config key 'optim.lr'; did you mean 'optim.lr_g'"),
+        (["optim.lr_gen=1e-4"], "unknown config key 'optim.lr_gen'; did you mean 'optim.lr_g'"),
+        (["optim.lr=1e-4"], "optim.lr takes one value per player"),
         (["trian.steps=3"], "unknown config key 'trian'; did you mean 'train'"),
         (["loss.gp_wieght=10"], "did you mean 'loss.gp_weight'"),
         (["seeed=3"], "did you mean 'seed'"),
@@ -115,7 +116,7 @@ def test_partial_file_inherits_defaults(tmp_path):
     path.write_text("loss:\n  name: hinge\n")
     config = load_config(str(path))
     assert config.loss.name == "hinge"
-    assert config.model == Config().model
+    assert config.model == GANConfig().model
 
 
 def test_config_from_dict_rejects_a_section_that_is_not_a_mapping():

@@ -5,7 +5,7 @@ import io
 import pytest
 import torch
 
-from gankit.data import InfiniteBatches
+from gankit.data import InfiniteBatches, ZippedBatches
 from gankit.errors import DataError
 
 
@@ -86,22 +86,51 @@ def test_state_dict_is_a_snapshot():
     assert all(torch.equal(x, y) for x, y in zip(_take(replay, 6), _take(fresh, 6), strict=True))
 
 
-def test_labels_stay_aligned_with_samples():
+def test_named_tensors_stay_aligned_and_follow_the_unnamed_order():
     n = 20
     data = torch.randn(n, 2, 4, 4)
     labels = torch.arange(n) * 10
-    iterator = InfiniteBatches(data, 6, seed=0, labels=labels)
-    for _ in range(7):
-        x, y = next(iterator)
+    iterator = InfiniteBatches({"samples": data, "labels": labels}, 6, seed=0)
+    plain = InfiniteBatches(data, 6, seed=0)
+    for _ in range(7):  # across epoch boundaries
+        batch = next(iterator)
+        assert set(batch) == {"samples", "labels"}
+        x, y = batch["samples"], batch["labels"]
         assert x.shape == (6, 2, 4, 4) and y.shape == (6,) and y.dtype == torch.int64
         assert torch.equal(x, data[y // 10])
+        assert torch.equal(x, next(plain))  # a mapping is shuffled exactly as its tensors alone would be
+
+
+def test_zipped_streams_shuffle_independently_and_resume_exactly():
+    source = torch.arange(10.0).reshape(10, 1)
+    target = torch.arange(100.0, 107.0).reshape(7, 1)
+
+    def zipped():
+        return ZippedBatches({"source": InfiniteBatches({"x": source}, 4, seed=1),
+                              "target": InfiniteBatches(target, 3, seed=2)})
+
+    stream = zipped()
+    first = [next(stream) for _ in range(5)]
+    alone = InfiniteBatches(target, 3, seed=2)
+    assert all(torch.equal(b["target"], next(alone)) for b in first)  # each stream is its own iterator
+    assert all(b["source"]["x"].shape == (4, 1) and b["target"].shape == (3, 1) for b in first)
+    state = stream.state_dict()
+    after = [next(stream) for _ in range(4)]
+    resumed = zipped()
+    resumed.load_state_dict(state)
+    again = [next(resumed) for _ in range(4)]
+    for a, b in zip(after, again, strict=True):
+        assert torch.equal(a["source"]["x"], b["source"]["x"]) and torch.equal(a["target"], b["target"])
+    with pytest.raises(DataError, match=r"holds streams \['source', 'target'\], this iterator has \['a', 'b'\]"):
+        ZippedBatches({"a": InfiniteBatches(source, 2, seed=0), "b": InfiniteBatches(target, 2, seed=0)}
+                      ).load_state_dict(state)
 
 
 def test_batches_arrive_on_the_requested_device():
     x = next(InfiniteBatches(_indices(4), 2, seed=0, device=torch.device("cpu")))
     assert x.device == torch.device("cpu")
-    x, y = next(InfiniteBatches(_indices(4), 2, seed=0, device="cpu", labels=torch.arange(4)))
-    assert x.device.type == "cpu" and y.device.type == "cpu"
+    batch = next(InfiniteBatches({"x": _indices(4), "y": torch.arange(4)}, 2, seed=0, device="cpu"))
+    assert batch["x"].device.type == "cpu" and batch["y"].device.type == "cpu"
 
 
 def test_batch_size_larger_than_data_set():
@@ -117,8 +146,8 @@ def test_invalid_batch_size(batch_size):
 
 
 def test_label_count_mismatch():
-    with pytest.raises(DataError, match="3 labels for 5 samples"):
-        InfiniteBatches(_indices(5), 2, seed=0, labels=torch.arange(3))
+    with pytest.raises(DataError, match="got 3 rows of 'labels' for 5 rows of 'samples'"):
+        InfiniteBatches({"samples": _indices(5), "labels": torch.arange(3)}, 2, seed=0)
 
 
 def test_load_state_dict_refuses_mismatched_state():

@@ -7,7 +7,8 @@ from sklearn.linear_model import LogisticRegression
 
 from gankit.config import load_config
 from gankit.data import load_mnist_sample
-from gankit.train.run import sample_from_run, train
+from gankit.runs import sample_from_run
+from gankit.train.run import train
 
 
 @pytest.mark.slow

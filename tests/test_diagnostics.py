@@ -23,9 +23,9 @@ def test_diagnostics_values():
     exp = build_experiment(load_config("ring8", ["data.n_samples=512"], steps=10))
     trainer = Trainer(exp.game, exp.dynamics, exp.optimizers, exp.batches, steps=10)
     trainer.step = 10
-    real = exp.real.samples[:256]
+    real = exp.data.real.samples[:256]
     collapsed = torch.zeros(300, 2)  # one point: diversity 0, one mode at most
-    diag = Diagnostics(lambda: real, real, every=10, mixture=exp.real.mixture)
+    diag = Diagnostics(lambda: real, real, every=10, mixture=exp.data.real.mixture)
     result = StepResult(stats={"loss_g": torch.tensor(2.0), "loss_d": torch.tensor(0.5), "d_real": torch.tensor(1.5),
                                "d_fake": torch.tensor(-0.5), "grad_norm_generator": torch.tensor(3.0),
                                "grad_norm_discriminator": torch.tensor(1.5)})

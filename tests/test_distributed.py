@@ -40,12 +40,15 @@ def test_sharded_batches_split_each_global_batch_and_share_the_data_order():
     from gankit.data.loader import InfiniteBatches
 
     data, labels = torch.arange(40.0).reshape(20, 2), torch.arange(20)
-    whole = InfiniteBatches(data, 8, seed=1, labels=labels)
-    shards = [ShardedBatches(InfiniteBatches(data, 8, seed=1, labels=labels), Topology(r, 2, r)) for r in range(2)]
+    named = {"samples": data, "labels": labels}
+    whole = InfiniteBatches(named, 8, seed=1)
+    shards = [ShardedBatches(InfiniteBatches(named, 8, seed=1), Topology(r, 2, r)) for r in range(2)]
     for _ in range(5):  # across an epoch boundary (20 samples, batches of 8)
-        x, y = next(whole)
+        batch = next(whole)
         parts = [next(shard) for shard in shards]
-        assert torch.equal(torch.cat([p[0] for p in parts]), x) and torch.equal(torch.cat([p[1] for p in parts]), y)
+        for name in named:
+            assert torch.equal(torch.cat([p[name] for p in parts]), batch[name])
+            assert len(parts[0][name]) == 4
     assert shards[0].state_dict()["position"] == whole.state_dict()["position"]
 
 

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from cli_helpers import assert_user_error
-from gankit.config import Config, config_from_dict, config_to_yaml, load_config
+from gankit.config import GANConfig, config_from_dict, config_to_yaml, load_config
 from gankit.data.images import load_image_folder, load_npy
 from gankit.errors import CheckpointError, ConfigError, DataError, GankitError
 from gankit.train.checkpoint import load_checkpoint, save_checkpoint
@@ -47,7 +47,7 @@ values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.di
 
 def _config_or_clear_error(build) -> None:
     try:
-        assert isinstance(build(), Config)
+        assert isinstance(build(), GANConfig)
     except ConfigError as err:
         _clear(err)
 

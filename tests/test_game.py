@@ -97,3 +97,51 @@ def test_players_are_ordered_discriminator_first():
     game, g, d = _game()
     assert list(game.players) == ["discriminator", "generator"]
     assert game.players["generator"] is g and game.players["discriminator"] is d
+
+
+class _ContentGame(GANGame):
+    """A paired game in a few lines: G maps the batch's `inputs` to outputs; the generator also minimizes
+    weight · ‖G(x) − y‖₁ against the batch's `samples` (the targets)."""
+
+    weight = 10.0
+
+    def generator_inputs(self, batch, context, n):
+        return (batch["inputs"],), None
+
+    def extra_loss(self, player, *, real, fake, batch, stats):
+        if player != "generator":
+            return None
+        content = (fake - real).abs().mean()
+        stats["content"] = content.detach()
+        return self.weight * content
+
+
+def test_hooks_feed_the_generator_a_batch_tensor_and_add_a_loss_that_sees_real_and_fake():
+    g, d = _linear_players()
+    game = _ContentGame(g, d, losses.least_squares, latent_dim=2)
+    batch = {"samples": torch.randn(6, 3), "inputs": torch.randn(6, 2)}
+    state = torch.get_rng_state()
+    out = game.losses(batch, players=["discriminator", "generator"], step=0)
+    assert torch.equal(torch.get_rng_state(), state)  # no noise was drawn
+    fake = g(batch["inputs"])
+    content = (fake - batch["samples"]).abs().mean()
+    expected_g = losses.least_squares.generator(fake_logits=d(fake)) + 10.0 * content
+    expected_d = losses.least_squares.discriminator(real_logits=d(batch["samples"]), fake_logits=d(fake))
+    assert out.losses["generator"].item() == pytest.approx(expected_g.item(), rel=1e-6)
+    assert out.losses["discriminator"].item() == pytest.approx(expected_d.item(), rel=1e-6)  # no extra loss for D
+    assert out.stats["content"].item() == pytest.approx(content.item(), rel=1e-6)
+    # the extra loss moves G: its gradient is that of the adversarial term plus the content term
+    grad = torch.autograd.grad(out.losses["generator"], g.weight)[0]
+    expected = torch.autograd.grad(expected_g, g.weight)[0]
+    assert torch.allclose(grad, expected, atol=1e-6) and grad.abs().sum() > 0
+
+
+def test_a_mapping_batch_is_the_same_game_as_a_bare_tensor():
+    game, _, _ = _game()
+    real = torch.randn(8, 3)
+    torch.manual_seed(1)
+    bare = game.losses(real, players=["discriminator", "generator"], step=0)
+    torch.manual_seed(1)
+    named = game.losses({"samples": real}, players=["discriminator", "generator"], step=0)
+    for player in ("discriminator", "generator"):
+        assert torch.equal(bare.losses[player], named.losses[player])

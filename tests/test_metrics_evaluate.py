@@ -13,7 +13,8 @@ from cli_helpers import assert_user_error
 from gankit.config import load_config
 from gankit.data import grid25
 from gankit.errors import CheckpointError, ConfigError
-from gankit.metrics.evaluate import evaluate_generator, protocol_suffix
+from eval_helpers import evaluate
+from gankit.metrics.evaluate import protocol_suffix
 from gankit.train.run import train
 
 
@@ -43,8 +44,8 @@ def test_protocol_suffix(n, expected):
 def scores():
     config = load_config("grid25", ["data.n_samples=2000"])
     metrics = ["fid", "kid", "prdc", "modes", "memorization"]
-    perfect = evaluate_generator(MixtureSampler(25), config, metrics=metrics, n=2000, seed=1)
-    collapsed = evaluate_generator(MixtureSampler(1), config, metrics=metrics, n=2000, seed=1)
+    perfect = evaluate(MixtureSampler(25), config, metrics=metrics, n=2000, seed=1)
+    collapsed = evaluate(MixtureSampler(1), config, metrics=metrics, n=2000, seed=1)
     return perfect, collapsed
 
 
@@ -82,9 +83,9 @@ def test_collapse_lowers_recall_and_coverage_but_not_precision(scores):
 def test_unknown_metric_is_a_user_error():
     config = load_config("grid25", ["data.n_samples=100"])
     with pytest.raises(ConfigError, match="unknown metric"):
-        evaluate_generator(MixtureSampler(), config, metrics=["fidd"], n=100)
+        evaluate(MixtureSampler(), config, metrics=["fidd"], n=100)
     with pytest.raises(ConfigError, match="no metric asked for"):
-        evaluate_generator(MixtureSampler(), config, metrics=[], n=100)
+        evaluate(MixtureSampler(), config, metrics=[], n=100)
 
 
 def test_image_folders_need_the_inception_weights(tmp_path, monkeypatch):
@@ -92,9 +93,9 @@ def test_image_folders_need_the_inception_weights(tmp_path, monkeypatch):
     np.save(tmp_path / "images.npy", np.zeros((8, 1, 28, 28), dtype=np.uint8))
     config = load_config("mnist", ["data.name=npy", f"data.path={tmp_path / 'images.npy'}"])
     with pytest.raises(CheckpointError, match="GANKIT_INCEPTION_WEIGHTS"):
-        evaluate_generator(ImageBank(), config, metrics=["fid"], n=8)
+        evaluate(ImageBank(), config, metrics=["fid"], n=8)
     with pytest.raises(ConfigError, match="applies to image data"):
-        evaluate_generator(MixtureSampler(), load_config("grid25", ["data.n_samples=100"]), metrics=["fid"],
+        evaluate(MixtureSampler(), load_config("grid25", ["data.n_samples=100"]), metrics=["fid"],
                            n=100, inception_weights=tmp_path / "w.pt")
 
 
@@ -103,7 +104,7 @@ def test_inception_weights_switch_images_to_the_inception_protocol(tmp_path):
 
     torch.manual_seed(0)
     torch.save(InceptionV3FID().state_dict(), tmp_path / "inception.pt")  # random weights: the plumbing, not FID
-    results = evaluate_generator(ImageBank(), load_config("mnist"), metrics=["fid", "is"], n=6, seed=0,
+    results = evaluate(ImageBank(), load_config("mnist"), metrics=["fid", "is"], n=6, seed=0,
                                  inception_weights=tmp_path / "inception.pt")
     assert set(results) == {"fid_inception_6", "is_inception_6", "is_inception_6_std"}
     assert results["fid_inception_6"] >= 0
@@ -150,8 +151,8 @@ class ImageBank(nn.Module):
 def test_shipped_mnist_features_separate_diverse_from_one_digit():
     config = load_config("mnist")
     metrics = ["fid", "is", "prdc"]
-    diverse = evaluate_generator(ImageBank(), config, metrics=metrics, n=1000, seed=3)
-    ones = evaluate_generator(ImageBank(digit=1), config, metrics=metrics, n=1000, seed=3)
+    diverse = evaluate(ImageBank(), config, metrics=metrics, n=1000, seed=3)
+    ones = evaluate(ImageBank(digit=1), config, metrics=metrics, n=1000, seed=3)
     assert diverse["is_mnist_1k"] > 8.5  # ten classes, confidently recognised
     assert ones["is_mnist_1k"] < 1.5  # one class
     assert ones["precision_mnist_1k"] > 0.8  # real 1s are realistic...
@@ -169,10 +170,10 @@ def test_stacked_mnist_runs_are_scored_on_the_1000_triples():
     real_images, _ = stacked_mnist(3000, seed=5)
     bank = ImageBank()
     bank.images = real_images
-    diverse = evaluate_generator(bank, config, metrics=["fid", "modes"], n=3000, seed=2)
+    diverse = evaluate(bank, config, metrics=["fid", "modes"], n=3000, seed=2)
     one = ImageBank()
     one.images = real_images[:1]
-    single = evaluate_generator(one, config, metrics=["modes"], n=3000, seed=2)
+    single = evaluate(one, config, metrics=["modes"], n=3000, seed=2)
     # 3,000 draws with replacement from the 3,000-image bank reach ≈ 3000·(1 − e⁻¹) ≈ 1,900 distinct images,
     # whose triples cover ≈ 1000·(1 − e^−1.9) ≈ 850 of the 1,000 modes.
     assert 800 <= diverse["modes_stacked_mnist_3k"] <= 900
@@ -189,21 +190,21 @@ def test_any_module_can_serve_as_the_feature_space():
     projection = nn.Linear(2, 4)
     space = FeatureSpace("mine", ModuleFeatures(projection))
     config = load_config("grid25", ["data.n_samples=500"])
-    results = evaluate_generator(MixtureSampler(), config, metrics=["fid"], n=500, space=space)
+    results = evaluate(MixtureSampler(), config, metrics=["fid"], n=500, space=space)
     assert set(results) == {"fid_mine_500"}
     # Same seed, same numbers; a generator drawing from the data itself scores ≈ 0 in any feature space.
-    same = evaluate_generator(MixtureSampler(), config, metrics=["fid"], n=500, space=space)
+    same = evaluate(MixtureSampler(), config, metrics=["fid"], n=500, space=space)
     assert results == same and results["fid_mine_500"] < 0.1
 
 
 def test_too_few_samples_for_a_metric_is_one_clear_error():
     config = load_config("grid25", ["data.n_samples=100"])
     with pytest.raises(ConfigError, match="cannot compute the metrics with n=4"):
-        evaluate_generator(MixtureSampler(), config, metrics=["prdc"], n=4)
+        evaluate(MixtureSampler(), config, metrics=["prdc"], n=4)
 
 
 def test_a_kept_space_computes_the_real_features_once_per_data_and_subset():
-    from gankit.experiment import load_real_data
+    from gankit.kinds.gan_players import load_real_data
     from gankit.metrics.evaluate import FeatureSpace
 
     batches = []
@@ -215,8 +216,8 @@ def test_a_kept_space_computes_the_real_features_once_per_data_and_subset():
     space = FeatureSpace("counted", features)
     config = load_config("grid25", ["data.n_samples=400"])
     data = load_real_data(config.data, config.seed)
-    first = evaluate_generator(MixtureSampler(), config, metrics=["fid", "prdc"], n=300, space=space, real_data=data)
-    again = evaluate_generator(MixtureSampler(), config, metrics=["fid", "prdc"], n=300, space=space, real_data=data)
+    first = evaluate(MixtureSampler(), config, metrics=["fid", "prdc"], n=300, space=space, real_data=data)
+    again = evaluate(MixtureSampler(), config, metrics=["fid", "prdc"], n=300, space=space, real_data=data)
     assert first == again and batches == [300, 300, 300]  # real once, fake twice
     # another subset (seed), another size or another data tensor is computed afresh, and scores as uncached
     other = load_real_data(config.data, config.seed)
@@ -224,6 +225,6 @@ def test_a_kept_space_computes_the_real_features_once_per_data_and_subset():
     for kwargs in ({"seed": 1}, {"n": 200}, {"real_data": other}):
         args = {"n": 300, "seed": 0, "real_data": data, **kwargs}
         batches.clear()
-        cached = evaluate_generator(MixtureSampler(), config, metrics=["fid"], space=space, **args)
+        cached = evaluate(MixtureSampler(), config, metrics=["fid"], space=space, **args)
         assert batches == [args["n"], args["n"]]
-        assert cached == evaluate_generator(MixtureSampler(), config, metrics=["fid"], space=fresh, **args)
+        assert cached == evaluate(MixtureSampler(), config, metrics=["fid"], space=fresh, **args)

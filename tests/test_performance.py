@@ -18,6 +18,7 @@ from gankit.config import load_config
 from gankit.dynamics import Alternating, Precision, Simultaneous
 from gankit.errors import ConfigError
 from gankit.experiment import build_experiment, configure_performance
+from gankit.kinds import get_kind
 from gankit.train import run as run_module
 from gankit.train.trainer import Callback, Trainer
 
@@ -234,9 +235,10 @@ def test_fp16_overflow_skips_the_update_and_backs_the_scale_off(dynamics_type, u
         "compile-r1", "compile-unrolled"])
 def test_what_cannot_work_is_refused_with_one_clear_message(overrides, device, fragments):
     built = build_experiment(load_config("ring8", [*RING8, *(o for o in overrides if not o.startswith("train."))]))
+    config, kind = load_config("ring8", [*RING8, *overrides]), get_kind("gan")
     with pytest.raises(ConfigError) as err:  # a "cuda" device object: refused before anything touches CUDA
-        configure_performance(load_config("ring8", [*RING8, *overrides]), torch.device(device),
-                              built.game, built.dynamics)
+        kind.check(config)  # the gan kind's own refusals (trust region), then the device's and the dynamics'
+        configure_performance(config, torch.device(device), built.game, built.dynamics, kind.double_backward(config))
     for fragment in fragments:
         assert fragment in str(err.value)
 

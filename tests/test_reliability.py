@@ -17,7 +17,8 @@ from gankit.config import load_config
 from gankit.errors import CheckpointError, ConfigError
 from gankit.train import callbacks as callbacks_module
 from gankit.train.checkpoint import describe_mismatch, load_checkpoint, save_checkpoint, state_digest
-from gankit.train.run import load_generator, train
+from gankit.runs import load_generator
+from gankit.train.run import train
 
 RING = ["data.n_samples=512", "train.log_every=2", "train.checkpoint_every=4", "train.keep_checkpoints=5",
         "train.sample_every=4", "train.tensorboard=false"]

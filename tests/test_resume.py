@@ -7,6 +7,10 @@ import pytest
 import torch
 
 from cli_helpers import assert_user_error
+from gankit.config import load_config
+from gankit.experiment import apply_optimizer_settings, build_experiment
+from gankit.kinds import PlayerOptimizer
+from gankit.train.trainer import Callback, Trainer
 
 TINY = {
     "ring8": ["data.n_samples=512", "train.ema_decay=0.9"],
@@ -99,3 +103,48 @@ def test_sigterm_writes_a_checkpoint_and_the_resumed_run_matches_an_uninterrupte
     assert step == 600
     for name in players:
         assert all(torch.equal(v, players_cut[name][k]) for k, v in players[name].items()), name
+
+
+class _SwitchAt(Callback):
+    """Set the discriminator's learning rate and both players' beta1 at one step, as a resume applying them would."""
+
+    def __init__(self, step, lr_d, beta1):
+        self.step, self.lr_d, self.beta1 = step, lr_d, beta1
+
+    def on_step_end(self, trainer, result):
+        if trainer.step == self.step:
+            for name, optimizer in trainer.optimizers.items():
+                for group in optimizer.param_groups:
+                    group["lr"] = self.lr_d if name == "discriminator" else group["lr"]
+                    group["betas"] = (self.beta1, group["betas"][1])
+
+
+def test_a_resume_with_an_allowed_change_runs_at_the_new_rate(tmp_path, gankit):
+    run = tmp_path / "run"
+    base = ["data.n_samples=512", "train.checkpoint_every=4", "train.log_every=2", "train.sample_every=4"]
+    assert gankit("train", "ring8", "--steps", "4", "--out", str(run), "--no-progress", *_sets(base)).returncode == 0
+    result = gankit("train", "--resume", str(run), "--steps", "8", "--set", "optim.lr_d=1e-3", "--set",
+                    "optim.beta1=0.0", "--allow-config-change", "--no-progress")
+    assert result.returncode == 0, result.stderr
+    state = torch.load(run / "checkpoints" / "step_000008.pt", weights_only=True)
+    d_group, g_group = (state["optimizers"][p]["param_groups"][0] for p in ("discriminator", "generator"))
+    assert d_group["lr"] == 1e-3 and g_group["lr"] == 5e-4  # the recorded rate, not the checkpoint's 5e-4
+    assert d_group["betas"] == g_group["betas"] == (0.0, 0.999)
+    # The same run, uninterrupted, with the rates switched at step 4: bit-identical weights.
+    config = load_config("ring8", base, steps=8)
+    exp = build_experiment(config)
+    Trainer(exp.game, exp.dynamics, exp.optimizers, exp.batches, steps=8, callbacks=[_SwitchAt(4, 1e-3, 0.0)]).fit()
+    for name, module in exp.game.players.items():
+        for key, value in module.state_dict().items():
+            assert torch.equal(value, state["players"][name][key]), (name, key)
+
+
+def test_resumed_rates_compose_with_the_nan_rollbacks_factor():
+    params = [torch.nn.Parameter(torch.zeros(1))]
+    optimizers = {"generator": torch.optim.Adam(params, lr=1.0)}
+    settings = {"generator": PlayerOptimizer(3e-4, (0.0, 0.9))}
+    apply_optimizer_settings(optimizers, settings, rollbacks=2, lr_factor=0.3)
+    group = optimizers["generator"].param_groups[0]
+    assert group["lr"] == (3e-4 * 0.3) * 0.3 and group["betas"] == (0.0, 0.9)  # as two rollbacks multiplied it
+    apply_optimizer_settings(optimizers, settings)
+    assert group["lr"] == 3e-4

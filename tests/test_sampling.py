@@ -6,8 +6,10 @@ import torch
 from gankit.errors import ConfigError
 from gankit.nn import MLPGenerator
 from gankit.nn.conditional import ConditionalGenerator, ConditionEncoder, ConditionSpec
-from gankit.nn.infogan import InfoCodes, InfoGANGenerator
-from gankit.sampling import check_conditions, class_grid_conditions, draw, generator_inputs, traversal_inputs
+from gankit.nn.infogan import InfoCodes
+from gankit.sampling import (
+    CodeInputs, ConditionInputs, LatentInputs, check_conditions, draw, traversal_inputs,
+)
 
 
 def _conditional(spec=ConditionSpec(n_classes=4)):
@@ -36,30 +38,42 @@ def test_vectors_must_have_the_trained_length():
 
 
 def test_draw_is_reproducible_and_conditions_change_the_output():
-    g = _conditional()
-    a = draw(g, 10, seed=3, conditions=torch.tensor([1]))
-    assert torch.equal(a, draw(g, 10, seed=3, conditions=torch.tensor([1])))
-    assert not torch.allclose(a, draw(g, 10, seed=3, conditions=torch.tensor([2])))
+    g, inputs = _conditional(), ConditionInputs(2, ConditionSpec(n_classes=4))
+    a = draw(g, inputs, 10, seed=3, conditions=torch.tensor([1]))
+    assert torch.equal(a, draw(g, inputs, 10, seed=3, conditions=torch.tensor([1])))
+    assert not torch.allclose(a, draw(g, inputs, 10, seed=3, conditions=torch.tensor([2])))
     # drawing in batches gives the same samples as one pass
-    assert torch.allclose(draw(g, 10, seed=3, conditions=torch.tensor([1]), batch_size=3), a)
+    assert torch.allclose(draw(g, inputs, 10, seed=3, conditions=torch.tensor([1]), batch_size=3), a)
 
 
 def test_unconditional_generators_refuse_conditions_and_vector_ones_need_them():
     with pytest.raises(ConfigError, match="unconditional"):
-        generator_inputs(MLPGenerator(2, 2), 3, torch.Generator(), torch.tensor([1]))
+        LatentInputs(2).draw(3, torch.Generator(), torch.tensor([1]))
     with pytest.raises(ConfigError, match="--condition 0.0,0.0"):
-        generator_inputs(_conditional(ConditionSpec(dim=2)), 3, torch.Generator())
+        ConditionInputs(2, ConditionSpec(dim=2)).draw(3, torch.Generator())
+    with pytest.raises(ConfigError, match="this is an InfoGAN run: its codes are drawn"):
+        CodeInputs(2, InfoCodes(categorical=3)).draw(3, torch.Generator(), torch.tensor([1]))
+
+
+def test_inputs_draw_z_first_then_their_condition_from_one_stream():
+    z, labels = ConditionInputs(5, ConditionSpec(n_classes=4)).draw(6, torch.Generator().manual_seed(1))
+    rng = torch.Generator().manual_seed(1)
+    assert torch.equal(z, torch.randn(6, 5, generator=rng))
+    assert torch.equal(labels, torch.randint(4, (6,), generator=rng))
+    (plain,) = LatentInputs(5).draw(6, torch.Generator().manual_seed(1))
+    assert torch.equal(plain, z)
 
 
 def test_class_grids_have_one_row_per_class():
-    labels = class_grid_conditions(_conditional(), 3)
+    labels = ConditionInputs(2, ConditionSpec(n_classes=4)).class_grid(3)
     assert labels.tolist() == [0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3]
     codes = InfoCodes(categorical=3, continuous=1)
-    info = InfoGANGenerator(MLPGenerator(2 + codes.dim, 2), codes, latent_dim=2)
-    grid = class_grid_conditions(info, 2)
+    grid = CodeInputs(2, codes).class_grid(2)
     assert torch.equal(grid, torch.tensor([[1, 0, 0, 0], [1, 0, 0, 0], [0, 1, 0, 0], [0, 1, 0, 0],
                                            [0, 0, 1, 0], [0, 0, 1, 0.0]]))
-    assert class_grid_conditions(MLPGenerator(2, 2), 3) is None
+    assert LatentInputs(2).class_grid(3) is None
+    assert ConditionInputs(2, ConditionSpec(dim=3)).class_grid(3) is None  # vectors have no classes
+    assert CodeInputs(2, InfoCodes(continuous=2)).class_grid(3) is None
 
 
 def test_traversal_sweeps_one_continuous_code_per_row():

@@ -131,7 +131,7 @@ def test_grid_expands_to_the_cartesian_product_times_seeds():
 
 
 @pytest.mark.parametrize("items, fragments", [
-    (["optim.lr=1e-4"], ["--grid optim.lr=1e-4", "unknown config key 'optim.lr'", "did you mean 'optim.lr_g'"]),
+    (["optim.lr_gen=1e-4"], ["--grid optim.lr_gen=1e-4", "unknown config key 'optim.lr_gen'", "did you mean 'optim.lr_g'"]),
     (["optim.lr_d=1e-4,fast"], ["--grid optim.lr_d=fast", "invalid config value for 'optim.lr_d'"]),
     (["optim.lr_d=-1"], ["optim.lr_d", "greater than 0"]),
     (["seed=1,2"], ["--seeds"]),
@@ -212,14 +212,14 @@ def test_cli_sweep_writes_a_sweep_and_samples_from_a_member(tmp_path, gankit):
     assert result.stdout.count("modes") == 2 and "optim.lr_d=0.0004: modes" in result.stdout
     assert sorted(p.name for p in out.iterdir()) == [
         "member_000", "member_001", "member_002", "member_003", "sweep.csv", "sweep.json", "sweep_heatmap.png"]
-    assert (out / "member_003" / "config.yaml").read_text().startswith("seed: 1\n")
+    assert (out / "member_003" / "config.yaml").read_text().startswith("game: gan\nseed: 1\n")
     result = gankit("sample", str(out / "member_003"), "-n", "20", "--out", str(tmp_path / "s.npy"))
     assert result.returncode == 0, result.stderr
     assert np.load(tmp_path / "s.npy").shape == (20, 2)
 
 
 @pytest.mark.parametrize("args, fragments", [
-    (["--grid", "optim.lr=1"], ["unknown config key 'optim.lr'", "optim.lr_g"]),
+    (["--grid", "optim.lr_gen=1"], ["unknown config key 'optim.lr_gen'", "optim.lr_g"]),
     (["--set", "dynamics.name=optimistic"], ["cannot vectorize dynamics.name 'optimistic'", "gankit train"]),
     (["--seeds", "0"], ["--seeds must be at least 1"]),
     (["--eval-n", "1"], ["--eval-n must be at least 2"]),

@@ -9,13 +9,14 @@ import torch
 
 from gankit.config import load_config
 from gankit.errors import ConfigError
-from gankit.metrics.evaluate import evaluate_generator
+from eval_helpers import evaluate
 from gankit.nn import DCGANDiscriminator, DCGANGenerator
 from gankit.sweep import StackedGAN, expand_members, parse_grid, run_sweep
 from gankit.sweep.scoring import scoring_for
 from gankit.sweep.stacked_conv import StackedConvNet
 from gankit.train.checkpoint import load_checkpoint
-from gankit.train.run import load_generator, train
+from gankit.runs import load_generator
+from gankit.train.run import train
 from test_sweep import max_difference, single_run_weights, sweep_weights
 
 SMALL = ["model.g_width=8", "model.d_width=8", "model.latent_dim=8", "train.batch_size=16", "device=cpu"]
@@ -86,7 +87,7 @@ def test_image_sweep_members_are_gankit_train_runs_scored_as_gankit_eval_does(tm
         folder = tmp_path / "s" / member.name
         generator, config, step = load_generator(folder)
         assert step == 4
-        expected = evaluate_generator(generator, config, metrics=("fid", "prdc"), n=150, seed=0)
+        expected = evaluate(generator, config, metrics=("fid", "prdc"), n=150, seed=0)
         assert float(row["fid"]) == pytest.approx(expected["fid_digits_150"], rel=1e-5)
         assert float(row["recall"]) == pytest.approx(expected["recall_digits_150"], abs=1e-6)
         with open(folder / "metrics.csv") as f:

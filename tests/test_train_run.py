@@ -10,7 +10,8 @@ import torch
 from gankit.config import load_config
 from gankit.experiment import build_experiment
 from gankit.train.checkpoint import load_checkpoint, save_checkpoint
-from gankit.train.run import load_generator, sample_from_run, train
+from gankit.runs import load_generator, sample_from_run
+from gankit.train.run import train
 from gankit.train.run_dir import RunDir
 from gankit.train.trainer import Trainer
 

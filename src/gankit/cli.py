@@ -41,7 +41,7 @@ def train(
         Optional[int], typer.Option(help="data-parallel processes on this machine (starts torchrun; needs --out)")
     ] = None,
 ) -> None:
-    """Train a GAN and write a run directory with config, metrics, sample grids, checkpoints and report.html.
+    """Train a GAN (or another game kind) into a run directory: config, metrics, sample grids, checkpoints, report.
 
     Under torchrun (or with --nproc N) each process trains its share of every batch; rank 0 writes the run.
     """
@@ -74,8 +74,9 @@ def train(
     say(f"training [bold]{name}[/] for {config.train.steps} steps into {out}")
     started = time.perf_counter()
     run = run_training(config, out, progress=progress)
-    say(f"done in {time.perf_counter() - started:.0f} s: samples in {run.samples_dir}, metrics in "
-        f"{run.metrics_path}, report in {run.path / 'report.html'}")
+    samples = f"samples in {run.samples_dir}, " if any(run.samples_dir.glob("*")) else ""
+    say(f"done in {time.perf_counter() - started:.0f} s: {samples}metrics in {run.metrics_path}, report in "
+        f"{run.path / 'report.html'}")
 
 
 def _relaunch_under_torchrun(nproc: int, out: Path | None, resume: Path | None) -> None:

@@ -87,7 +87,7 @@ class GANOptimConfig(_OptimBase):
     """One optimizer per player; lr_g != lr_d is the two time-scale update rule (TTUR).
 
     `lr_g` and `lr_d` are the gan kind's names of `optim.lr.generator` and `optim.lr.discriminator`;
-    either spelling is accepted, the resolved config uses these.
+    either spelling is accepted (the per-player one wins), the resolved config uses these.
     """
 
     lr_g: float = Field(2e-4, gt=0)
@@ -105,16 +105,17 @@ GAN_PLAYERS = ("discriminator", "generator")
 def _fold_player_keys(raw: Any, key: str, names: dict[str, str], section: str) -> Any:
     """Move `key.<player>` entries of a raw gan section to the kind's own names (`lr.generator` -> `lr_g`).
 
-    A player given under both spellings with different values is refused; a player without an own name
-    stays under `key`; a name that is not a player is refused, naming the players.
+    The per-player spelling wins over the kind's name (a preset's `lr_d` is overridden by `lr.discriminator`);
+    a player without an own name stays under `key`; a name that is not a player is refused, naming the players.
     """
     if not isinstance(raw, dict) or key not in raw:
         return raw
     raw = dict(raw)
     per_player = raw.pop(key)
     if not isinstance(per_player, dict):
-        raise ValueError(f"{section}.{key} takes one value per player ({key}.generator=..., "
-                         f"{key}.discriminator=...), not {per_player!r}")
+        spelled = ", ".join(f"{section}.{own}" for own in names.values())
+        raise ValueError(f"{section}.{key} takes one value per player ({section}.{key}.generator=..., "
+                         f"{section}.{key}.discriminator=...), not {per_player!r}; or set {spelled}")
     rest = {}
     for player, value in per_player.items():
         if player not in GAN_PLAYERS:
@@ -123,9 +124,6 @@ def _fold_player_keys(raw: Any, key: str, names: dict[str, str], section: str) -
         own = names.get(player)
         if own is None:
             rest[player] = value
-        elif own in raw and raw[own] != value:
-            raise ValueError(f"{section}.{key}.{player} ({value!r}) and {section}.{own} ({raw[own]!r}) name one "
-                             "setting; give one of them")
         else:
             raw[own] = value
     if rest:

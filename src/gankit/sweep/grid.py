@@ -9,7 +9,7 @@ from typing import Any
 
 from gankit.config import GANConfig, load_config
 from gankit.errors import ConfigError
-from gankit.sweep.support import member_value
+from gankit.sweep.support import check_kind, member_value
 
 __all__ = ["GridAxis", "Member", "expand_members", "parse_grid"]
 
@@ -75,6 +75,7 @@ def expand_members(
     if seeds < 1:
         raise ConfigError(f"--seeds must be at least 1, got {seeds}")
     base = load_config(source, overrides, steps=steps, seed=seed)
+    check_kind(base)
     for axis in axes:  # one check per value first, so the error names the grid item at fault
         for text in axis.texts:
             try:

@@ -183,7 +183,8 @@ def _write_finals(out: Path, run: _GroupRun) -> None:
             save_scatter(points[m], folder.sample_path(steps), engine.mixture.means,
                          title=f"{member.name} step {steps}")
         else:  # the fixed latents of gankit train's sample grids: seed + 1
-            grid = draw(engine.member_generator(m), member.config.train.grid_size, seed=member.config.seed + 1)
+            grid = draw(engine.member_generator(m), engine.members[m].experiment.data.inputs,
+                        member.config.train.grid_size, seed=member.config.seed + 1)
             save_image_grid(grid, folder.sample_path(steps))
         ema = engine.member_ema(m)
         shape = list(engine.members[m].experiment.data.real.samples.shape[1:])

@@ -18,7 +18,7 @@ from gankit.config import GANConfig, RunConfig
 from gankit.data import MIXTURES
 from gankit.errors import ConfigError
 
-__all__ = ["IMAGE_DATA", "PER_MEMBER_KEYS", "check_supported", "group_members"]
+__all__ = ["IMAGE_DATA", "PER_MEMBER_KEYS", "check_kind", "check_supported", "group_members"]
 
 # Image data sets whose FID features come from a classifier shipped with gankit (no Inception weights needed).
 IMAGE_DATA = ("digits", "mnist", "stacked_mnist")
@@ -30,11 +30,16 @@ PER_MEMBER_KEYS = ("seed", "optim.lr_g", "optim.lr_d", "optim.beta1", "optim.bet
 _INSTEAD = "run these configs one by one with gankit train"
 
 
-def check_supported(config: RunConfig) -> None:
-    """Raise ConfigError naming the first setting the vectorized engine does not run."""
+def check_kind(config: RunConfig) -> None:
+    """Only GANs are swept (the stacked engine is a GAN step)."""
     if config.game != "gan":
         raise ConfigError(f"gankit sweep stacks GAN members (game: gan); a {config.game} game is not swept: "
                           f"{_INSTEAD}")
+
+
+def check_supported(config: RunConfig) -> None:
+    """Raise ConfigError naming the first setting the vectorized engine does not run."""
+    check_kind(config)
     problems = []
     data, arch = config.data.name, config.model.arch
     if data in MIXTURES and arch != "mlp":
