@@ -14,9 +14,11 @@ from rich.markup import escape
 
 from gankit.config import config_to_yaml, load_config, preset_names
 from gankit.errors import GankitError
+from gankit.metrics.names import FAMILIES
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="gankit: GANs as games.")
 console = Console(stderr=True)
+_ALL_METRICS = ",".join(FAMILIES)
 _ARGUMENTS: list[str] = []  # this invocation's arguments, for --nproc to hand them to torchrun
 
 
@@ -200,9 +202,7 @@ def _parse_vector(text: str) -> list[float]:
 @app.command("eval")
 def evaluate(
     run_dir: Annotated[Path, typer.Argument(help="a run directory written by gankit train")],
-    metrics: Annotated[str, typer.Option(
-        help="comma-separated: fid,kid,is,prdc,modes,memorization,per_class,class_accuracy,code_accuracy"
-    )] = "fid,kid,is,prdc,modes,memorization,per_class,class_accuracy,code_accuracy",
+    metrics: Annotated[str, typer.Option(help=f"comma-separated: {_ALL_METRICS}")] = _ALL_METRICS,
     n: Annotated[int, typer.Option("--n", help="samples per side (capped by the real data set's size)")] = 5000,
     seed: Annotated[int, typer.Option(help="seed of the latent draws")] = 0,
     inception_weights: Annotated[

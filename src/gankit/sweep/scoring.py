@@ -16,6 +16,7 @@ import torch
 
 from gankit.metrics.evaluate import FeatureSpace, evaluate_generator, feature_space, protocol_suffix
 from gankit.metrics.modes import mixture_mode_stats
+from gankit.metrics.names import lower_is_better
 from gankit.sweep.engine import StackedGAN
 
 __all__ = ["Panel", "Scoring", "scoring_for"]
@@ -71,7 +72,8 @@ class FIDScoring(Scoring):
     """FID, precision, recall, density and coverage of N samples per member (image data)."""
 
     columns = ("fid", "precision", "recall", "density", "coverage")
-    panels = (Panel("fid", "FID (lower is better)", lower_is_better=True), Panel("recall", "recall", 0.0, 1.0))
+    panels = (Panel("fid", "FID (lower is better)", lower_is_better=lower_is_better("fid")),
+              Panel("recall", "recall", 0.0, 1.0))
 
     def __init__(self, engine: StackedGAN, n: int) -> None:
         real = engine.members[0].experiment.data.real.samples
