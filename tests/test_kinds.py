@@ -13,6 +13,7 @@ from cli_helpers import assert_user_error
 from gankit.config import BilinearConfig, GANConfig, load_config
 from gankit.dynamics.toy import bilinear_spectral_radius
 from gankit.errors import ConfigError
+from gankit.experiment import build_experiment
 from gankit.kinds import KINDS, get_kind
 from gankit.kinds.bilinear import closed_form_distance
 from gankit.train.run import train
@@ -107,9 +108,9 @@ def test_configs_are_typed_per_kind():
     with pytest.raises(ConfigError, match="optim.lr.z names no player; this kind's players are x, y"):
         load_config("bilinear", ["optim.lr.z=0.1"])
     with pytest.raises(ConfigError, match="train.ema_decay averages a generator's weights; the bilinear kind"):
-        from gankit.experiment import build_experiment
-
         build_experiment(load_config("bilinear", ["train.ema_decay=0.9"]))
+    with pytest.raises(ConfigError, match="train.best_metric 'fid' is a score of generated samples"):
+        build_experiment(load_config("bilinear", ["train.best_metric=fid"]))
 
 
 def test_gan_player_names_are_the_gan_kinds_spellings():

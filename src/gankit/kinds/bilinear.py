@@ -16,6 +16,7 @@ from torch import nn
 
 from gankit.config import BilinearConfig
 from gankit.dynamics.toy import BilinearGame, bilinear_step_matrix
+from gankit.errors import ConfigError
 from gankit.kinds.base import GameKind, PlayerOptimizer, Setup
 
 __all__ = ["BilinearKind", "closed_form_distance"]
@@ -30,6 +31,12 @@ class BilinearKind(GameKind):
         for player in game.players.values():
             player.to(device)
         return Setup(game, itertools.repeat(None))  # the game takes no data
+
+    def check(self, config: BilinearConfig) -> None:
+        super().check(config)
+        if config.train.best_metric is not None:
+            raise ConfigError(f"train.best_metric {config.train.best_metric!r} is a score of generated samples; the "
+                              "bilinear kind logs eval/distance instead, remove it")
 
     def optimizer_settings(self, config: BilinearConfig) -> dict[str, PlayerOptimizer]:
         betas = (config.optim.beta1, config.optim.beta2)
