@@ -61,6 +61,7 @@ class GANGame(Game):
     Regularizers: WGAN-GP weight `gp_weight`; R1 with weight `r1_gamma` (entering
     as γ/2·R1), applied every `r1_every` steps and scaled by it (lazy R1);
     weight clipping to `clip_value`; one-sided label smoothing via `real_target`.
+    `adversarial_weight` scales the generator's adversarial loss (SRGAN: 1e-3 beside a content loss).
     """
 
     def __init__(
@@ -75,6 +76,7 @@ class GANGame(Game):
         r1_every: int = 1,
         clip_value: float | None = None,
         real_target: float = 1.0,
+        adversarial_weight: float = 1.0,
     ) -> None:
         self.generator = generator
         self.discriminator = discriminator
@@ -86,6 +88,7 @@ class GANGame(Game):
         self.r1_every = r1_every
         self.clip_value = clip_value
         self.real_target = real_target
+        self.adversarial_weight = adversarial_weight
 
     def sample_latent(self, n: int) -> Tensor:
         """z ~ N(0, I) on the generator's device, drawn from torch's global RNG (this rank's rows of the
@@ -105,6 +108,8 @@ class GANGame(Game):
             fake_scores = self.discriminate(fake, fake_context)
             loss_g = self.loss.generator(fake_logits=fake_scores[0])
             out.stats["loss_g"] = loss_g.detach()
+            if self.adversarial_weight != 1.0:
+                loss_g = self.adversarial_weight * loss_g
             aux_g = self.auxiliary_loss("generator", (None, context), (fake_scores[1], fake_context), out.stats)
             out.losses["generator"] = _plus(loss_g + aux_g, self.extra_loss(
                 "generator", real=real, fake=fake, batch=batch, stats=out.stats))

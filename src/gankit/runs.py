@@ -1,4 +1,5 @@
-"""Finished runs, restored in one place: their players from a checkpoint, samples drawn, eval.json written.
+"""Finished runs, restored in one place: their players from a checkpoint, samples drawn, eval.json written,
+an image-to-image generator applied to new images.
 
 Both the command line and the workflows (rebalancing, sweeps) restore runs through here; the game
 kind named in the run's config.yaml rebuilds its players, and knows how to sample and score them.
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 from torch import Tensor, nn
 
 from gankit.atomic import atomic_write, atomic_write_text
@@ -24,7 +26,9 @@ from gankit.kinds import GameKind, get_kind
 from gankit.train.checkpoint import load_checkpoint, load_module_state
 from gankit.train.run_dir import RunDir
 
-__all__ = ["RestoredRun", "load_generator", "restore_run", "sample_from_run", "traverse_run", "write_evaluation"]
+__all__ = [
+    "RestoredRun", "apply_run", "load_generator", "restore_run", "sample_from_run", "traverse_run", "write_evaluation",
+]
 
 _FIX = "the run's config.yaml no longer matches its checkpoints; restore the config it was trained with"
 
@@ -120,3 +124,66 @@ def write_evaluation(
     report = {"step": run.step, "checkpoint": checkpoint, "seed": seed, "metrics": finite}
     atomic_write_text(Path(run_dir) / "eval.json", json.dumps(report, indent=2) + "\n")
     return results
+
+
+def apply_run(run_dir: str | Path, source: str | Path, out: str | Path, checkpoint: str = "latest") -> int:
+    """Run an image-to-image run's generator on an image file, a folder of images or a .npy of images.
+
+    An image file gives a .png at `out`; a folder gives one .png per image in the new folder `out`; a .npy
+    of (N, C, H, W) images in [-1, 1] (or [0, 1], or uint8) gives a .npy. Returns the number of images.
+    Everything is read and checked before anything is written.
+    """
+    from gankit.data import load_npy
+    from gankit.data.images import IMAGE_EXTENSIONS, read_image
+    from gankit.viz import save_image
+
+    run = restore_run(run_dir, checkpoint=checkpoint)
+    source, out = Path(source), Path(out)
+    channels = run.meta.get("channels", 1)
+
+    def translate(images: Tensor) -> Tensor:
+        return run.kind.translate(run.config, run.players, run.meta, images)
+
+    def read(file: Path) -> Tensor:
+        _check_image_channels(file, channels)
+        return torch.from_numpy(read_image(file, channels).copy()).permute(2, 0, 1)[None].float() / 127.5 - 1
+
+    if source.suffix == ".npy":
+        if out.suffix != ".npy":
+            raise ConfigError(f"--out {out}: a .npy input gives a .npy output; name it OUT.npy")
+        images = load_npy(source)
+        if images.dim() != 4:
+            raise ConfigError(f"{source} holds an array of shape {tuple(images.shape)}; give (N, C, H, W) images")
+        outputs = translate(images)
+        atomic_write(out, lambda handle: np.save(handle, outputs.numpy()))
+        return len(outputs)
+    if source.is_dir():
+        files = sorted(p for p in source.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+        if not files:
+            raise ConfigError(f"no images in {source} (looked for {', '.join(IMAGE_EXTENSIONS)})")
+        if out.exists() and (not out.is_dir() or any(out.iterdir())):
+            raise ConfigError(f"--out {out} exists and is not an empty folder; give a new folder")
+        outputs = [translate(read(file))[0] for file in files]  # every image first: a bad one writes nothing
+        out.mkdir(parents=True, exist_ok=True)
+        for file, image in zip(files, outputs, strict=True):
+            save_image(image, out / f"{file.stem}.png")
+        return len(files)
+    if not source.is_file():
+        raise ConfigError(f"no such input: {source}; give an image file, a folder of images or a .npy")
+    if out.suffix != ".png":
+        raise ConfigError(f"--out {out} must end in .png for an image input")
+    save_image(translate(read(source))[0], out)
+    return 1
+
+
+def _check_image_channels(file: Path, channels: int) -> None:
+    """Refuse a colour image for a grayscale model (a grayscale one is widened for an RGB model)."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(file) as image:
+            colour = image.mode not in ("1", "L", "LA", "I", "I;16", "F")
+    except (UnidentifiedImageError, OSError) as err:
+        raise ConfigError(f"cannot read image {file} ({err}); fix or remove it") from None
+    if colour and channels == 1:
+        raise ConfigError(f"{file} is a colour image and this model takes grayscale images; convert it first")

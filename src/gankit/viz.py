@@ -12,7 +12,7 @@ from torch import Tensor
 
 from gankit.atomic import atomic_write
 
-__all__ = ["image_grid", "save_image_grid", "save_scatter"]
+__all__ = ["image_grid", "save_image", "save_image_grid", "save_scatter"]
 
 
 def image_grid(images: Tensor, nrow: int | None = None, padding: int = 2) -> np.ndarray:
@@ -35,8 +35,17 @@ def save_image_grid(images: Tensor, path: str | Path, nrow: int | None = None, s
     grid = Image.fromarray(image_grid(images, nrow))
     if scale > 1:
         grid = grid.resize((grid.width * scale, grid.height * scale), Image.NEAREST)
+    _save_png(grid, path)
+
+
+def save_image(image: Tensor, path: str | Path) -> None:
+    """Save one (C,H,W) image in [−1,1] as a PNG at its own size (grayscale or RGB)."""
+    _save_png(Image.fromarray(image_grid(image[None], nrow=1, padding=0)), path)
+
+
+def _save_png(picture: Image.Image, path: str | Path) -> None:
     buffer = io.BytesIO()
-    grid.save(buffer, format="PNG")
+    picture.save(buffer, format="PNG")
     atomic_write(path, lambda handle: handle.write(buffer.getvalue()))
 
 

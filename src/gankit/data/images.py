@@ -103,23 +103,31 @@ def load_image_folder(path: str | Path, image_size: int, channels: int) -> torch
             f"no image files in {folder} (looked for {', '.join(IMAGE_EXTENSIONS)}, any case); "
             "put the training images directly in that folder"
         )
-    arrays = []
-    for file in files:
-        try:
-            with Image.open(file) as image:
-                if image.width * image.height > _MAX_PIXELS:  # checked before decoding allocates anything
-                    raise DataError(
-                        f"image {file} claims {image.width}x{image.height} pixels, more than gankit reads "
-                        f"({_MAX_PIXELS:,}); it is corrupt or far too large: shrink it or remove it"
-                    )
-                image.load()
-                converted = image.convert(_MODES[channels])
-        except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError, SyntaxError,
-                EOFError) as exc:
-            raise DataError(f"cannot read image {file}: {_first_line(exc)}; fix or remove that file") from exc
-        resized = converted.resize((image_size, image_size), Image.Resampling.BICUBIC)
-        arrays.append(np.asarray(resized, dtype=np.uint8).reshape(image_size, image_size, channels))
+    arrays = [read_image(file, channels, image_size) for file in files]
     return _to_unit_range(np.stack(arrays).transpose(0, 3, 1, 2), 255.0)
+
+
+def read_image(file: str | Path, channels: int, image_size: int | None = None) -> np.ndarray:
+    """One image file as uint8 (H, W, channels), resized to image_size x image_size (bicubic) when given.
+
+    Sizes are checked from the header before decoding (a decompression bomb is refused, not read);
+    an unreadable file is one DataError naming it.
+    """
+    try:
+        with Image.open(file) as image:
+            if image.width * image.height > _MAX_PIXELS:  # checked before decoding allocates anything
+                raise DataError(
+                    f"image {file} claims {image.width}x{image.height} pixels, more than gankit reads "
+                    f"({_MAX_PIXELS:,}); it is corrupt or far too large: shrink it or remove it"
+                )
+            image.load()
+            converted = image.convert(_MODES[channels])
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError, SyntaxError,
+            EOFError) as exc:
+        raise DataError(f"cannot read image {file}: {_first_line(exc)}; fix or remove that file") from exc
+    if image_size is not None:
+        converted = converted.resize((image_size, image_size), Image.Resampling.BICUBIC)
+    return np.asarray(converted, dtype=np.uint8).reshape(converted.height, converted.width, channels)
 
 
 def load_npy(path: str | Path) -> torch.Tensor:

@@ -10,10 +10,11 @@ from gankit.errors import ConfigError
 from gankit.kinds.base import GameKind, PlayerOptimizer, Preview, Setup
 from gankit.kinds.bilinear import BilinearKind
 from gankit.kinds.gan import GANKind
+from gankit.kinds.paired import PairedKind
 
 __all__ = ["KINDS", "GameKind", "PlayerOptimizer", "Preview", "Setup", "get_kind"]
 
-KINDS: dict[str, GameKind] = {kind.name: kind for kind in (GANKind(), BilinearKind())}
+KINDS: dict[str, GameKind] = {kind.name: kind for kind in (GANKind(), BilinearKind(), PairedKind())}
 
 
 def get_kind(name: str) -> GameKind:

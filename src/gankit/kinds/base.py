@@ -125,6 +125,13 @@ class GameKind(ABC):
         """(`n` samples of a restored run, grid columns, a writer of a .png picture of them)."""
         raise ConfigError(f"a {self.name} run draws no samples; gankit sample works on runs whose game has a generator")
 
+    def translate(
+        self, config: RunConfig, players: dict[str, nn.Module], meta: dict[str, Any], images: Tensor
+    ) -> Tensor:
+        """A restored run's generator applied to (N, C, H, W) images in [-1, 1] (gankit apply)."""
+        raise ConfigError(f"gankit apply runs an image-to-image generator on images; a {self.name} run has none "
+                          "(gankit sample draws from a gan run)")
+
     def evaluate(
         self, config: RunConfig, players: dict[str, nn.Module], meta: dict[str, Any], metrics: Collection[str], *,
         n: int, seed: int, inception_weights: str | Path | None,

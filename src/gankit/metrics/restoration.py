@@ -1,0 +1,36 @@
+"""Image-to-image scores as named protocols: PSNR and SSIM (Y channel, border cropped) of a model's outputs and
+of the baseline the field compares against, on the same held-out pairs; FID when a feature space is known."""
+
+from __future__ import annotations
+
+from torch import Tensor
+
+from gankit.metrics.evaluate import FeatureSpace, protocol_suffix
+from gankit.metrics.fid import fid
+from gankit.metrics.image_quality import psnr, ssim
+
+__all__ = ["restoration_scores"]
+
+
+def restoration_scores(
+    outputs: Tensor, baseline: Tensor, targets: Tensor, *, tag: str, baseline_name: str, crop: int,
+    space: FeatureSpace | None = None,
+) -> dict[str, float]:
+    """`{protocol: value}` for the model (`psnr_<tag>_<n>`) and the baseline (`psnr_<baseline_name>_<tag>_<n>`).
+
+    PSNR and SSIM follow the super-resolution protocol: the Y channel of RGB images, `crop` border
+    pixels removed (the scale), means over images with their standard deviation (`..._std`). With a
+    feature space, FID of each against the targets (`fid_<space>_<n>`, `fid_<baseline_name>_<space>_<n>`).
+    """
+    n = len(targets)
+    suffix = protocol_suffix(tag, n)
+    results: dict[str, float] = {}
+    target_features = space.features(targets) if space is not None else None
+    for prefix, images in (("", outputs), (f"{baseline_name}_", baseline)):
+        for name, metric in (("psnr", psnr), ("ssim", ssim)):
+            values = metric(images, targets, crop=crop, y_channel=True)
+            results[f"{name}_{prefix}{suffix}"] = float(values.mean())
+            results[f"{name}_{prefix}{suffix}_std"] = float(values.std()) if n > 1 else 0.0
+        if space is not None:
+            results[f"fid_{prefix}{protocol_suffix(space.name, n)}"] = fid(target_features, space.features(images))
+    return results
