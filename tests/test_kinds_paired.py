@@ -167,3 +167,16 @@ class _Penultimate(torch.nn.Module):
 def test_paired_config_mistakes_are_one_line(sets, message):
     with pytest.raises(ConfigError, match=message.replace("(", r"\(")):
         build_experiment(_config(*sets))
+
+
+def test_the_documented_paired_game_trains():
+    from pathlib import Path
+    import re
+
+    text = (Path(__file__).parents[1] / "docs" / "image2image.md").read_text()
+    code = re.search(r"## Python: a paired game in a few lines.*?```python\n(.*?)```", text, re.S).group(1)
+    namespace: dict = {}
+    exec(compile(code.replace("steps=20", "steps=3"), "image2image.md", "exec"), namespace)
+    G, inputs = namespace["G"], namespace["inputs"]
+    assert inputs.shape == (512, 1, 7, 7) and G(inputs[:2]).shape == (2, 1, 28, 28)
+    assert namespace["optimizers"]["generator"].state  # the generator took Adam steps
