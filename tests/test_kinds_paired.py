@@ -180,3 +180,21 @@ def test_the_documented_paired_game_trains():
     G, inputs = namespace["G"], namespace["inputs"]
     assert inputs.shape == (512, 1, 7, 7) and G(inputs[:2]).shape == (2, 1, 28, 28)
     assert namespace["optimizers"]["generator"].state  # the generator took Adam steps
+
+
+def test_paired_folders_give_their_own_scale_and_hold_out_images(tmp_path):
+    rng = np.random.default_rng(0)
+    for side, size in (("low", 8), ("high", 16)):
+        (tmp_path / side).mkdir()
+        for i in range(6):
+            Image.fromarray(rng.integers(0, 255, (size, size), dtype=np.uint8)).save(tmp_path / side / f"{i}.png")
+    config = load_config("mnist_sr4", [*TINY, "data.name=paired_folders", f"data.inputs={tmp_path / 'low'}",
+                                       f"data.targets={tmp_path / 'high'}", "data.degradation=null",
+                                       "data.test_fraction=0.2", "train.batch_size=2"])
+    exp = build_experiment(config)
+    assert exp.data.scale == 2 and len(exp.data.test_targets) == 1 and len(exp.data.train_targets) == 5
+    batch = next(exp.batches)
+    assert exp.game.generator(batch["inputs"]).shape == batch["targets"].shape == (2, 1, 16, 16)
+    (tmp_path / "high" / "5.png").rename(tmp_path / "high" / "9.png")
+    with pytest.raises(Exception, match="'5'.*'9'|'9'.*'5'"):
+        build_experiment(config)

@@ -20,9 +20,10 @@ from torch.optim import Optimizer
 from gankit.config import RunConfig
 from gankit.data import Mixture
 from gankit.errors import ConfigError
-from gankit.game import Game
+from gankit.game import Game, GANGame
+from gankit.sampling import eval_forward
 
-__all__ = ["GameKind", "PlayerOptimizer", "Preview", "Setup"]
+__all__ = ["GameKind", "PlayerOptimizer", "Preview", "Setup", "critic_outputs"]
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,24 @@ class Preview:
     critic_outputs: Callable[[], tuple[Tensor, Tensor]] | None = None
     mixture: Mixture | None = None
     columns: int | None = None
+
+
+def critic_outputs(
+    game: GANGame, real: Tensor, real_context: object, generator_inputs: list[Tensor], fake_context: object
+) -> Callable[[], tuple[Tensor, Tensor]]:
+    """The critic's scores (eval mode, BatchNorm statistics untouched) on a fixed real batch and on the
+    generator's outputs for fixed inputs: a preview's `critic_outputs`."""
+
+    def outputs() -> tuple[Tensor, Tensor]:
+        fake = eval_forward(game.generator, *generator_inputs)
+        was_training = game.discriminator.training
+        game.discriminator.eval()
+        with torch.no_grad():
+            logits = game.discriminate(real, real_context)[0], game.discriminate(fake, fake_context)[0]
+        game.discriminator.train(was_training)
+        return logits
+
+    return outputs
 
 
 class GameKind(ABC):

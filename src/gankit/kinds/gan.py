@@ -16,7 +16,7 @@ from gankit.config import GANConfig
 from gankit.data import MIXTURES, InfiniteBatches, RealData
 from gankit.errors import ConfigError, DataError
 from gankit.game import LABELS, SAMPLES
-from gankit.kinds.base import GameKind, PlayerOptimizer, Preview, Setup
+from gankit.kinds.base import GameKind, PlayerOptimizer, Preview, Setup, critic_outputs
 from gankit.kinds.gan_players import build_game, build_players, condition_spec, generator_inputs, load_real_data
 from gankit.metrics.evaluate import evaluate_generator, feature_space
 from gankit.nn.conditional import ConditionSpec
@@ -224,17 +224,7 @@ def _critic_outputs(config: GANConfig, setup: Setup, inputs: list[Tensor]) -> Ca
     real = data.real.samples[rows].to(device)
     real_context = data.real.labels[rows].to(device) if data.condition is not None else None
     fake_context = inputs[1] if data.condition is not None else None
-
-    def outputs() -> tuple[Tensor, Tensor]:
-        fake = eval_forward(game.generator, *inputs)
-        was_training = game.discriminator.training
-        game.discriminator.eval()
-        with torch.no_grad():
-            logits = game.discriminate(real, real_context)[0], game.discriminate(fake, fake_context)[0]
-        game.discriminator.train(was_training)
-        return logits
-
-    return outputs
+    return critic_outputs(game, real, real_context, inputs, fake_context)
 
 
 def _saver(real: RealData, columns: int | None) -> Callable[[Tensor, Path], None]:

@@ -15,7 +15,7 @@ from gankit.config import PairedConfig
 from gankit.data import InfiniteBatches
 from gankit.errors import ConfigError
 from gankit.game import Game
-from gankit.kinds.base import GameKind, PlayerOptimizer, Preview, Setup
+from gankit.kinds.base import GameKind, PlayerOptimizer, Preview, Setup, critic_outputs
 from gankit.kinds.paired_data import CropBatches, PairedData, load_paired_data
 from gankit.kinds.paired_game import INPUTS, TARGETS, ContentGame, PairedGame, content_loss, upsampled
 from gankit.metrics.evaluate import FeatureSpace, feature_space
@@ -215,14 +215,4 @@ def _critic_outputs(game: Game, inputs: Tensor, targets: Tensor) -> Callable[[],
     """The critic's logits on held-out targets and on the generator's outputs for them (eval mode)."""
     if not isinstance(game, PairedGame):
         return None
-
-    def outputs() -> tuple[Tensor, Tensor]:
-        fake = eval_forward(game.generator, inputs)
-        was_training = game.discriminator.training
-        game.discriminator.eval()
-        with torch.no_grad():
-            logits = game.discriminate(targets, inputs)[0], game.discriminate(fake, inputs)[0]
-        game.discriminator.train(was_training)
-        return logits
-
-    return outputs
+    return critic_outputs(game, targets, inputs, [inputs], inputs)
