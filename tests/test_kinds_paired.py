@@ -133,6 +133,7 @@ def test_gankit_apply_upscales_images_and_refuses_what_does_not_fit(tmp_path, ga
     assert not (tmp_path / "up2").exists()  # nothing written
     assert_user_error(gankit("apply", str(run), str(tmp_path / "lr.npy"), "--out", str(tmp_path / "x.png")),
                       "a .npy input gives a .npy output")
+    assert_user_error(gankit("sample", str(run), "--out", str(tmp_path / "s.png")), "gankit apply RUN INPUT --out OUT")
 
 
 def test_feature_content_loss_is_the_distance_of_classifier_features():

@@ -100,6 +100,13 @@ class PairedKind(GameKind):
     def restore(self, config: PairedConfig, meta: dict[str, Any]) -> dict[str, nn.Module]:
         return build_pair_players(config, meta["channels"], meta["scale"], meta["critic_size"])
 
+    def sample(
+        self, config: PairedConfig, players: dict[str, nn.Module], meta: dict[str, Any], n: int, *, seed: int,
+        conditions: Tensor | None,
+    ) -> tuple[Tensor, int | None, Callable[[Tensor, Path, int | None], None]]:
+        raise ConfigError("a paired run maps images to images rather than drawing from noise; run it on images with "
+                          "gankit apply RUN INPUT --out OUT")
+
     def translate(
         self, config: PairedConfig, players: dict[str, nn.Module], meta: dict[str, Any], images: Tensor
     ) -> Tensor:
