@@ -15,11 +15,17 @@ import statistics
 import sys
 from pathlib import Path
 
+import yaml
 
-def last_evaluation(run: Path) -> dict[str, float]:
-    """The `eval/*` values of the last row of RUN/metrics.csv that has them, without the prefix."""
+
+def last_evaluation(run: Path) -> dict[str, float] | None:
+    """The `eval/*` values of RUN/metrics.csv at the run's last step, without the prefix; None if it has not
+    finished."""
+    steps = yaml.safe_load((run / "config.yaml").read_text())["train"]["steps"]
     with (run / "metrics.csv").open() as handle:
         rows = [row for row in csv.DictReader(handle) if any(k.startswith("eval/") and v for k, v in row.items())]
+    if not rows or int(rows[-1]["step"]) != steps:
+        return None
     return {k.removeprefix("eval/"): float(v) for k, v in rows[-1].items() if k.startswith("eval/") and v}
 
 
@@ -46,7 +52,10 @@ def main(arguments: list[str]) -> None:
         runs = sorted(Path(p) for p in glob.glob(pattern))
         if not runs:
             sys.exit(f"no run directory matches {pattern!r}")
-        groups.append((label, [last_evaluation(run) for run in runs]))
+        scores = [s for s in map(last_evaluation, runs) if s is not None]
+        if len(scores) < len(runs):
+            print(f"note: {len(runs) - len(scores)} run(s) of {label!r} have not finished", file=sys.stderr)
+        groups.append((label, scores))
     first = groups[0][1]
     baseline = "bicubic" if any(k.startswith("psnr_bicubic_") for k in first[0]) else "input"
     print(f"| | PSNR (dB) | SSIM | FID |\n|---|---|---|---|")

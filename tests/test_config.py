@@ -8,11 +8,15 @@ from gankit.errors import ConfigError
 
 
 def test_shipped_presets():
-    assert preset_names() == ["bilinear", "digits", "grid25", "mnist", "mnist_cgan", "mnist_infogan", "ring8", "tabular"]
-    data = {"mnist_cgan": "mnist", "mnist_infogan": "mnist", "tabular": "breast_cancer"}
+    assert preset_names() == ["bilinear", "digits", "grid25", "mnist", "mnist_cgan", "mnist_denoise", "mnist_infogan",
+                              "mnist_sr4", "ring8", "skimage_sr4", "tabular"]
+    data = {"mnist_cgan": "mnist", "mnist_infogan": "mnist", "tabular": "breast_cancer", "mnist_sr4": "mnist",
+            "mnist_denoise": "mnist", "skimage_sr4": "skimage"}
+    games = {"bilinear": "bilinear", "mnist_sr4": "paired", "mnist_denoise": "paired", "skimage_sr4": "paired"}
     for name in preset_names():
         config = load_config(name)
-        assert config.game == "bilinear" if name == "bilinear" else config.data.name == data.get(name, name)
+        assert config.game == games.get(name, "gan")
+        assert name == "bilinear" or config.data.name == data.get(name, name)
 
 
 def test_default_is_the_mnist_dcgan():

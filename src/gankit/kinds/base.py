@@ -23,7 +23,7 @@ from gankit.errors import ConfigError
 from gankit.game import Game, GANGame
 from gankit.sampling import eval_forward
 
-__all__ = ["GameKind", "PlayerOptimizer", "Preview", "Setup", "critic_outputs"]
+__all__ = ["GameKind", "PlayerOptimizer", "Preview", "Setup", "critic_outputs", "penalty_keys"]
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,11 @@ class Preview:
     critic_outputs: Callable[[], tuple[Tensor, Tensor]] | None = None
     mixture: Mixture | None = None
     columns: int | None = None
+
+
+def penalty_keys(loss: Any) -> list[str]:
+    """The critic penalties a loss section turns on that differentiate twice (train.compile cannot run them)."""
+    return [key for key, on in (("loss.gp_weight", loss.gp_weight > 0), ("loss.r1_gamma", loss.r1_gamma > 0)) if on]
 
 
 def critic_outputs(

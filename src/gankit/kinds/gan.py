@@ -16,7 +16,7 @@ from gankit.config import GANConfig
 from gankit.data import MIXTURES, InfiniteBatches, RealData
 from gankit.errors import ConfigError, DataError
 from gankit.game import LABELS, SAMPLES
-from gankit.kinds.base import GameKind, PlayerOptimizer, Preview, Setup, critic_outputs
+from gankit.kinds.base import GameKind, PlayerOptimizer, Preview, Setup, critic_outputs, penalty_keys
 from gankit.kinds.gan_players import build_game, build_players, condition_spec, generator_inputs, load_real_data
 from gankit.metrics.evaluate import evaluate_generator, feature_space
 from gankit.nn.conditional import ConditionSpec
@@ -66,8 +66,7 @@ class GANKind(GameKind):
         return {"discriminator": config.dynamics.d_steps, **config.dynamics.steps}
 
     def double_backward(self, config: GANConfig) -> list[str]:
-        return [key for key, on in (("loss.gp_weight", config.loss.gp_weight > 0),
-                                    ("loss.r1_gamma", config.loss.r1_gamma > 0)) if on]
+        return penalty_keys(config.loss)
 
     def check(self, config: GANConfig) -> None:
         super().check(config)

@@ -15,7 +15,7 @@ from gankit.config import PairedConfig
 from gankit.data import InfiniteBatches
 from gankit.errors import ConfigError
 from gankit.game import Game
-from gankit.kinds.base import GameKind, PlayerOptimizer, Preview, Setup, critic_outputs
+from gankit.kinds.base import GameKind, PlayerOptimizer, Preview, Setup, critic_outputs, penalty_keys
 from gankit.kinds.paired_data import CropBatches, PairedData, load_paired_data
 from gankit.kinds.paired_game import INPUTS, TARGETS, ContentGame, PairedGame, content_loss, upsampled
 from gankit.metrics.evaluate import FeatureSpace, feature_space
@@ -43,8 +43,7 @@ class PairedKind(GameKind):
                               "to unroll, choose another rule")
 
     def double_backward(self, config: PairedConfig) -> list[str]:
-        return [key for key, on in (("loss.gp_weight", config.loss.gp_weight > 0),
-                                    ("loss.r1_gamma", config.loss.r1_gamma > 0)) if on]
+        return penalty_keys(config.loss)
 
     def build(self, config: PairedConfig, device: torch.device) -> Setup:
         paired = load_paired_data(config.data, config.seed)
