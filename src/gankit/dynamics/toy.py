@@ -35,8 +35,7 @@ class BilinearGame(Game):
     def losses(self, batch: object, *, players: Collection[str], step: int) -> GameOutput:
         value = self.x.value @ self.matrix @ self.y.value
         table = {"x": value, "y": -value}
-        distance = torch.cat([self.x.value.detach(), self.y.value.detach()]).norm()
-        return GameOutput(losses={p: table[p] for p in players}, stats={"value": value.detach(), "distance": distance})
+        return GameOutput(losses={p: table[p] for p in players}, stats={"value": value.detach()})
 
     def distance(self) -> float:
         """‖(x, y)‖: the distance from the equilibrium."""

@@ -7,7 +7,7 @@ report, with no GAN part. Its evaluation compares the iterate with the closed-fo
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 import numpy as np
@@ -17,6 +17,7 @@ from torch import nn
 from gankit.config import BilinearConfig
 from gankit.dynamics.toy import BilinearGame, bilinear_step_matrix
 from gankit.errors import ConfigError
+from gankit.game import GameOutput
 from gankit.kinds.base import GameKind, PlayerOptimizer, Setup
 
 __all__ = ["BilinearKind", "closed_form_distance"]
@@ -61,8 +62,17 @@ class BilinearKind(GameKind):
         return dict(_game(config).players)
 
 
+class _LoggedBilinearGame(BilinearGame):
+    """The bilinear game, also logging ‖(x, y)‖ at the point where the step's gradients are taken."""
+
+    def losses(self, batch: object, *, players: Collection[str], step: int) -> GameOutput:
+        out = super().losses(batch, players=players, step=step)
+        out.stats["distance"] = torch.cat([self.x.value.detach(), self.y.value.detach()]).norm()
+        return out
+
+
 def _game(config: BilinearConfig) -> BilinearGame:
-    return BilinearGame(torch.tensor([config.bilinear.x0]), torch.tensor([config.bilinear.y0]))
+    return _LoggedBilinearGame(torch.tensor([config.bilinear.x0]), torch.tensor([config.bilinear.y0]))
 
 
 def closed_form_distance(config: BilinearConfig, step: int) -> float | None:

@@ -221,4 +221,5 @@ def _critic_outputs(game: Game, inputs: Tensor, targets: Tensor) -> Callable[[],
     """The critic's logits on held-out targets and on the generator's outputs for them (eval mode)."""
     if not isinstance(game, PairedGame):
         return None
-    return critic_outputs(game, targets, inputs, [inputs], inputs)
+    view = upsampled(inputs, targets.shape[-2:]) if game.pair_critic else None  # the critic's view of the inputs
+    return critic_outputs(game, targets, view, [inputs], view)

@@ -55,15 +55,20 @@ class PairedGame(GANGame):
         self.content = content
         self.pair_critic = pair_critic
 
-    def split_batch(self, batch: Mapping[str, Tensor]) -> tuple[Tensor, Tensor]:
-        return batch[TARGETS], batch[INPUTS]
+    def split_batch(self, batch: Mapping[str, Tensor]) -> tuple[Tensor, Tensor | None]:
+        """(targets, the critic's view of the inputs): for a pair critic the inputs upsampled to the targets'
+        size, once per batch (D judges real, fake and the penalties' points beside them); else None."""
+        targets = batch[TARGETS]
+        return targets, upsampled(batch[INPUTS], targets.shape[-2:]) if self.pair_critic else None
 
-    def generator_inputs(self, batch: Mapping[str, Tensor], context: Tensor, n: int) -> tuple[tuple[Tensor], Tensor]:
+    def generator_inputs(
+        self, batch: Mapping[str, Tensor], context: Tensor | None, n: int
+    ) -> tuple[tuple[Tensor], Tensor | None]:
         return (batch[INPUTS],), context
 
-    def discriminate(self, x: Tensor, context: Tensor) -> tuple[Tensor, None]:
-        if self.pair_critic:  # pix2pix: the critic sees the input (upsampled to the output's size) beside it
-            x = torch.cat([upsampled(context, x.shape[-2:]), x], dim=1)
+    def discriminate(self, x: Tensor, context: Tensor | None) -> tuple[Tensor, None]:
+        if context is not None:  # pix2pix: the critic sees the upsampled input beside the output
+            x = torch.cat([context, x], dim=1)
         return self.discriminator(x), None
 
     def extra_loss(
