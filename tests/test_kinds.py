@@ -34,7 +34,7 @@ def _rows(run):
 
 def _bilinear(tmp_path, name, *sets, steps=40):
     config = load_config("bilinear", ["train.log_every=10", "train.eval_every=20", "train.checkpoint_every=20",
-                                      "train.tensorboard=false", *sets], steps=steps)
+                                      "train.tensorboard=false", *sets], steps=steps)  # later sets win
     return train(config, tmp_path / name, progress=False)
 
 
@@ -54,7 +54,13 @@ def test_every_dynamics_rule_trained_as_a_run_follows_the_closed_form(rule, tmp_
 
 
 def test_the_bilinear_run_has_the_run_directory_of_any_run(tmp_path):
-    run = _bilinear(tmp_path, "run")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    run = _bilinear(tmp_path, "run", "train.tensorboard=true")
+    events = EventAccumulator(str(run.path / "tb"), size_guidance={"images": 0, "histograms": 0}).Reload()
+    assert {"value", "distance", "eval/distance"} <= set(events.Tags()["scalars"])
+    assert events.Tags()["images"] == [] and events.Tags()["histograms"] == []  # no samples, no critic
+    assert events.Scalars("eval/distance")[-1].value == pytest.approx(math.sqrt(1.01) ** 40, rel=1e-6)
     files = {p.name for p in run.path.iterdir()}
     assert {"config.yaml", "metrics.csv", "report.html", "checkpoints"} <= files
     assert [p.name for p in run.checkpoints()] == ["step_000020.pt", "step_000040.pt"]
