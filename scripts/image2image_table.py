@@ -45,17 +45,23 @@ def row(label: str, scores: list[dict[str, float]], prefix: str) -> str:
     return f"| {label} | " + " | ".join(cells) + " |"
 
 
-def main(arguments: list[str]) -> None:
+def run_groups(arguments: list[str]) -> list[tuple[str, list[dict[str, float]]]]:
+    """(label, the last evaluation of each finished run) for every LABEL=GLOB argument."""
     groups = []
     for argument in arguments:
         label, _, pattern = argument.partition("=")
         runs = sorted(Path(p) for p in glob.glob(pattern))
-        if not runs:
-            sys.exit(f"no run directory matches {pattern!r}")
         scores = [s for s in map(last_evaluation, runs) if s is not None]
+        if not scores:
+            sys.exit(f"no finished run directory matches {pattern!r}")
         if len(scores) < len(runs):
             print(f"note: {len(runs) - len(scores)} run(s) of {label!r} have not finished", file=sys.stderr)
         groups.append((label, scores))
+    return groups
+
+
+def main(arguments: list[str]) -> None:
+    groups = run_groups(arguments)
     first = groups[0][1]
     baseline = "bicubic" if any(k.startswith("psnr_bicubic_") for k in first[0]) else "input"
     print(f"| | PSNR (dB) | SSIM | FID |\n|---|---|---|---|")

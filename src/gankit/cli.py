@@ -201,17 +201,18 @@ def _parse_vector(text: str) -> list[float]:
 
 @app.command("apply")
 def apply_(
-    run_dir: Annotated[Path, typer.Argument(help="an image-to-image run directory (game: paired)")],
+    run_dir: Annotated[Path, typer.Argument(help="an image-to-image run directory (game: paired or unpaired)")],
     source: Annotated[Path, typer.Argument(help="an image file, a folder of images, or a .npy of (N, C, H, W) images")],
     out: Annotated[Path, typer.Option(help="OUT.png for an image, a new folder for a folder, OUT.npy for a .npy")],
     checkpoint: Annotated[
         str, typer.Option(help="which checkpoint: latest, best (train.best_metric) or a step number")
     ] = "latest",
+    reverse: Annotated[bool, typer.Option(help="unpaired runs: translate B → A (default A → B)")] = False,
 ) -> None:
     """Run a trained image-to-image generator (EMA weights when kept) on new images of any size it takes."""
     from gankit.runs import apply_run
 
-    count = apply_run(run_dir, source, out, checkpoint=checkpoint)
+    count = apply_run(run_dir, source, out, checkpoint=checkpoint, reverse=reverse)
     console.print(escape(f"wrote {count} image{'s' if count != 1 else ''} to {out}"), highlight=False)
 
 

@@ -20,7 +20,7 @@ from gankit.dynamics.precision import Precision
 from gankit.errors import ConfigError
 from gankit.game import Game
 from gankit.kinds import GameKind, PlayerOptimizer, Setup, get_kind
-from gankit.optim import Extrapolation, make_optimizer
+from gankit.optim import Extrapolation, make_optimizer, set_base_lr
 
 __all__ = [
     "Experiment", "apply_optimizer_settings", "build_dynamics", "build_experiment", "build_optimizers",
@@ -116,8 +116,8 @@ def apply_optimizer_settings(
         lr = settings[player].lr
         for _ in range(rollbacks):
             lr *= lr_factor
+        set_base_lr(optimizer, lr)  # times the schedule factor of the step it resumes at (optim.decay)
         for group in optimizer.param_groups:
-            group["lr"] = lr
             if "betas" in group:
                 group["betas"] = settings[player].betas
 

@@ -11,6 +11,7 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -53,6 +54,14 @@ class Game(ABC):
 
     def project(self, player: str) -> None:
         """Enforce a player's constraint after its update (e.g. weight clipping); default: none."""
+
+    def state_dict(self) -> dict[str, Any]:
+        """State the game keeps between steps besides its players' weights (tensors and plain values), which a
+        checkpoint must hold to continue exactly, e.g. CycleGAN's history of generated images; default: none."""
+        return {}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore what :meth:`state_dict` returned."""
 
 
 class GANGame(Game):

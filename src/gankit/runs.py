@@ -126,8 +126,11 @@ def write_evaluation(
     return results
 
 
-def apply_run(run_dir: str | Path, source: str | Path, out: str | Path, checkpoint: str = "latest") -> int:
-    """Run an image-to-image run's generator on an image file, a folder of images or a .npy of images.
+def apply_run(
+    run_dir: str | Path, source: str | Path, out: str | Path, checkpoint: str = "latest", *, reverse: bool = False
+) -> int:
+    """Run an image-to-image run's generator (`reverse`: an unpaired run's B → A one) on an image file, a folder
+    of images or a .npy of images.
 
     An image file gives a .png at `out`; a folder gives one .png per image in the new folder `out`; a .npy
     of (N, C, H, W) images in [-1, 1] (or [0, 1], or uint8) gives a .npy. Returns the number of images.
@@ -142,7 +145,7 @@ def apply_run(run_dir: str | Path, source: str | Path, out: str | Path, checkpoi
     channels = run.meta.get("channels", 1)
 
     def translate(images: Tensor) -> Tensor:
-        return run.kind.translate(run.config, run.players, run.meta, images)
+        return run.kind.translate(run.config, run.players, run.meta, images, reverse=reverse)
 
     def read(file: Path) -> Tensor:
         _check_image_channels(file, channels)

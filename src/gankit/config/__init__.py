@@ -20,7 +20,8 @@ from gankit.config.gan import (
     ConditionConfig, DataConfig, GANConfig, GANDynamicsConfig, GANOptimConfig, InfoGANConfig, LossConfig, ModelConfig,
 )
 from gankit.config.kinds import (
-    BilinearConfig, BilinearSection, PairedConfig, PairedDataConfig, PairedLossConfig, PairedModelConfig,
+    BilinearConfig, BilinearSection, PairedConfig, PairedDataConfig, PairedLossConfig, PairedModelConfig, UnpairedConfig,
+    UnpairedDataConfig, UnpairedLossConfig, UnpairedModelConfig, UnpairedOptimConfig,
 )
 from gankit.config.sections import DynamicsConfig, OptimConfig, RunConfig, TrainConfig, TrustRegionConfig
 from gankit.errors import ConfigError
@@ -29,12 +30,15 @@ __all__ = [
     "KIND_CONFIGS", "BilinearConfig", "BilinearSection", "ConditionConfig", "DataConfig", "DynamicsConfig", "GANConfig",
     "GANDynamicsConfig", "GANOptimConfig", "InfoGANConfig", "LossConfig", "ModelConfig", "OptimConfig", "PairedConfig",
     "PairedDataConfig", "PairedLossConfig", "PairedModelConfig", "RunConfig", "TrainConfig", "TrustRegionConfig",
+    "UnpairedConfig", "UnpairedDataConfig", "UnpairedLossConfig", "UnpairedModelConfig", "UnpairedOptimConfig",
     "config_class", "config_from_dict", "config_to_yaml", "load_config", "preset_names",
 ]
 
 
 # The typed config of each game kind, by the name `game:` gives it (a union discriminated by `game`).
-KIND_CONFIGS: dict[str, type[RunConfig]] = {"gan": GANConfig, "bilinear": BilinearConfig, "paired": PairedConfig}
+KIND_CONFIGS: dict[str, type[RunConfig]] = {
+    "gan": GANConfig, "bilinear": BilinearConfig, "paired": PairedConfig, "unpaired": UnpairedConfig,
+}
 
 
 def preset_names() -> list[str]:

@@ -1,4 +1,4 @@
-"""The configs of the other game kinds: the bilinear toy game and paired image-to-image games."""
+"""The configs of the other game kinds: the bilinear toy game, paired and unpaired image-to-image games."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ from pydantic import Field, field_validator, model_validator
 
 from gankit import losses
 from gankit.data.degradations import parse_degradation
+from gankit.data.translations import parse_translation
 from gankit.config.gan import GANDynamicsConfig, GANOptimConfig
-from gankit.config.sections import DynamicsConfig, OptimConfig, RunConfig, _Section
+from gankit.config.sections import DynamicsConfig, OptimConfig, RunConfig, _OptimBase, _Section
 
 __all__ = ["BilinearConfig", "BilinearSection", "PairedConfig", "PairedDataConfig", "PairedLossConfig",
-           "PairedModelConfig"]
+           "PairedModelConfig", "UnpairedConfig", "UnpairedDataConfig", "UnpairedLossConfig", "UnpairedModelConfig",
+           "UnpairedOptimConfig"]
 
 
 class BilinearSection(_Section):
@@ -128,3 +130,83 @@ class PairedConfig(RunConfig):
     dynamics: GANDynamicsConfig = GANDynamicsConfig()
 
 
+
+
+class UnpairedDataConfig(_Section):
+    """Two unpaired domains: MNIST digits (A) and a known translation of other digits (B), or two folders."""
+
+    name: Literal["mnist", "folders"] = "mnist"
+    translation: str | None = "invert"  # mnist: domain B is this translation (invert, dilate:R) of images A never has
+    a: str | None = None  # folders: the images of domain A
+    b: str | None = None  # folders: the images of domain B
+    image_size: int | None = Field(None, gt=0)  # folders: side of the images (mnist: 28); a multiple of 4
+    channels: Literal[1, 3] = 1  # folders
+    test_fraction: float = Field(0.2, gt=0, lt=1)  # images of each domain held out for evaluation
+
+    @model_validator(mode="after")
+    def _sources_named(self) -> UnpairedDataConfig:
+        if self.name == "folders" and (self.a is None or self.b is None or self.image_size is None):
+            raise ValueError("data.name folders needs data.a and data.b (two folders of images) and data.image_size")
+        if (self.name == "mnist") != (self.translation is not None):
+            raise ValueError("data.translation makes domain B of mnist (invert or dilate:R); folders bring their own "
+                             "domain B, so give it for mnist only")
+        if self.image_size is not None and self.image_size % 4:
+            raise ValueError(f"data.image_size {self.image_size} must be a multiple of 4 (the translator halves the "
+                             f"image twice); use {self.image_size - self.image_size % 4 or 4}")
+        return self
+
+    @field_validator("translation")
+    @classmethod
+    def _parsable(cls, text: str | None) -> str | None:
+        if text is not None:
+            parse_translation(text)
+        return text
+
+
+class UnpairedModelConfig(_Section):
+    """Two ResNet translators (A→B, B→A) and two PatchGAN critics with instance normalization."""
+
+    blocks: int = Field(6, gt=0)  # residual blocks of each translator (CycleGAN: 6 at 128 px, 9 at 256 px)
+    g_width: int = Field(32, gt=0)
+    d_width: int = Field(64, gt=0)
+    d_layers: int | None = Field(None, gt=0, le=5)  # PatchGAN stride-2 layers (None: the largest that fits)
+
+
+class UnpairedLossConfig(_Section):
+    """CycleGAN's objective: adversarial (least squares) + cycle_weight · cycle L1 + identity · cycle_weight · identity L1."""
+
+    name: str = "least_squares"  # the adversarial loss (any of gankit.losses)
+    cycle_weight: float = Field(10.0, ge=0)  # λ of ‖F(G(a)) − a‖₁ + ‖G(F(b)) − b‖₁
+    identity_weight: float = Field(0.5, ge=0)  # × cycle_weight on ‖G(b) − b‖₁ + ‖F(a) − a‖₁ (0: none)
+    pool_size: int = Field(50, ge=0)  # generated images each critic draws its fakes from (0: the current batch only)
+
+    @field_validator("name")
+    @classmethod
+    def _known_loss(cls, name: str) -> str:
+        losses.get(name)
+        return name
+
+
+class UnpairedOptimConfig(_OptimBase):
+    """Adam for each player: lr_g for both translators, lr_d for both critics; CycleGAN's linear decay by default."""
+
+    lr_g: float = Field(2e-4, gt=0)
+    lr_d: float = Field(2e-4, gt=0)
+    decay: Literal["constant", "linear"] = "linear"  # CycleGAN: constant, then linearly to 0 over the second half
+
+
+class UnpairedConfig(RunConfig):
+    """Unpaired translation (game: unpaired): CycleGAN's two translators and two critics."""
+
+    PLAYERS: ClassVar[tuple[str, ...]] = ("generator_ab", "generator_ba", "discriminator_a", "discriminator_b")
+    game: Literal["unpaired"] = "unpaired"
+    data: UnpairedDataConfig = UnpairedDataConfig()
+    model: UnpairedModelConfig = UnpairedModelConfig()
+    loss: UnpairedLossConfig = UnpairedLossConfig()
+    optim: UnpairedOptimConfig = UnpairedOptimConfig()
+    dynamics: DynamicsConfig = DynamicsConfig()
+
+    @model_validator(mode="after")
+    def _players_named(self) -> UnpairedConfig:
+        _check_players("dynamics.steps", self.dynamics.steps, self.PLAYERS)
+        return self

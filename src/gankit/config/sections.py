@@ -19,6 +19,14 @@ class _OptimBase(_Section):
     name: Literal["adam", "sgd", "rmsprop"] = "adam"
     beta1: float = Field(0.5, ge=0, lt=1)  # Adam only
     beta2: float = Field(0.999, ge=0, lt=1)
+    decay: Literal["constant", "linear"] = "constant"  # linear: rates fall linearly to 0 after decay_start
+    decay_start: float = Field(0.5, ge=0, lt=1)  # the fraction of train.steps run at the full rate
+
+    @model_validator(mode="after")
+    def _decay_start_needs_decay(self) -> _OptimBase:
+        if self.decay == "constant" and self.decay_start != 0.5:
+            raise ValueError("decay_start applies to decay: linear only; set optim.decay linear or remove it")
+        return self
 
 
 class OptimConfig(_OptimBase):

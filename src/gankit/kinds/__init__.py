@@ -11,10 +11,11 @@ from gankit.kinds.base import GameKind, PlayerOptimizer, Preview, Setup
 from gankit.kinds.bilinear import BilinearKind
 from gankit.kinds.gan import GANKind
 from gankit.kinds.paired import PairedKind
+from gankit.kinds.unpaired import UnpairedKind
 
 __all__ = ["KINDS", "GameKind", "PlayerOptimizer", "Preview", "Setup", "get_kind"]
 
-KINDS: dict[str, GameKind] = {kind.name: kind for kind in (GANKind(), BilinearKind(), PairedKind())}
+KINDS: dict[str, GameKind] = {kind.name: kind for kind in (GANKind(), BilinearKind(), PairedKind(), UnpairedKind())}
 
 
 def get_kind(name: str) -> GameKind:

@@ -150,9 +150,11 @@ class GameKind(ABC):
         raise ConfigError(f"a {self.name} run draws no samples; gankit sample works on runs whose game has a generator")
 
     def translate(
-        self, config: RunConfig, players: dict[str, nn.Module], meta: dict[str, Any], images: Tensor
+        self, config: RunConfig, players: dict[str, nn.Module], meta: dict[str, Any], images: Tensor, *,
+        reverse: bool = False,
     ) -> Tensor:
-        """A restored run's generator applied to (N, C, H, W) images in [-1, 1] (gankit apply)."""
+        """A restored run's generator applied to (N, C, H, W) images in [-1, 1] (gankit apply); `reverse`: the
+        generator of the other direction, for kinds that translate both ways."""
         raise ConfigError(f"gankit apply runs an image-to-image generator on images; a {self.name} run has none "
                           "(gankit sample draws from a gan run)")
 

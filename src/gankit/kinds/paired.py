@@ -24,7 +24,7 @@ from gankit.nn.image2image import PatchGANDiscriminator, SRResNetGenerator, UNet
 from gankit.sampling import eval_forward
 from gankit.viz import save_image_grid
 
-__all__ = ["PairedKind", "apply_generator", "build_pair_players", "evaluate_pairs"]
+__all__ = ["PairedKind", "apply_generator", "build_pair_players", "evaluate_pairs", "translate_images"]
 
 PREVIEW_PAIRS = 8  # held-out pairs shown in the sample grids: input | output | target per row
 
@@ -107,15 +107,13 @@ class PairedKind(GameKind):
                           "gankit apply RUN INPUT --out OUT")
 
     def translate(
-        self, config: PairedConfig, players: dict[str, nn.Module], meta: dict[str, Any], images: Tensor
+        self, config: PairedConfig, players: dict[str, nn.Module], meta: dict[str, Any], images: Tensor, *,
+        reverse: bool = False,
     ) -> Tensor:
-        if images.shape[1] != meta["channels"]:
-            raise ConfigError(f"this model takes {meta['channels']}-channel images, the input has {images.shape[1]}; "
-                              f"convert it to {'grayscale' if meta['channels'] == 1 else 'RGB'}")
-        try:
-            return apply_generator(players["generator"], images)
-        except ValueError as err:  # a U-Net's size rule
-            raise ConfigError(f"the input does not fit this model: {err}; crop or pad it") from None
+        if reverse:
+            raise ConfigError("--reverse runs an unpaired run's B → A translator; a paired run has one direction, "
+                              "drop --reverse")
+        return translate_images(players["generator"], images, meta["channels"])
 
     def evaluate(
         self, config: PairedConfig, players: dict[str, nn.Module], meta: dict[str, Any], metrics: Collection[str], *,
@@ -162,6 +160,18 @@ def apply_generator(generator: nn.Module, inputs: Tensor, batch_size: int = 64) 
     device = next(generator.parameters()).device
     outputs = [eval_forward(generator, chunk.to(device)).cpu() for chunk in inputs.split(batch_size)]
     return torch.cat(outputs).clamp(-1, 1)
+
+
+def translate_images(generator: nn.Module, images: Tensor, channels: int) -> Tensor:
+    """:func:`apply_generator` for gankit apply: images of another channel count, or a size the generator's
+    architecture cannot take, are one ConfigError line."""
+    if images.shape[1] != channels:
+        raise ConfigError(f"this model takes {channels}-channel images, the input has {images.shape[1]}; "
+                          f"convert it to {'grayscale' if channels == 1 else 'RGB'}")
+    try:
+        return apply_generator(generator, images)
+    except ValueError as err:  # a U-Net's or a translator's size rule
+        raise ConfigError(f"the input does not fit this model: {err}; crop or pad it") from None
 
 
 def _game(config: PairedConfig, players: dict[str, nn.Module], content: Callable[[Tensor, Tensor], Tensor]) -> Game:

@@ -16,7 +16,7 @@ from gankit.data.pairs import SKIMAGE_SPLIT, load_paired_folders, random_crops, 
 from gankit.errors import ConfigError, DataError
 from gankit.kinds.paired_game import INPUTS, TARGETS
 
-__all__ = ["CropBatches", "PairedData", "load_paired_data"]
+__all__ = ["CropBatches", "PairedData", "complement", "held_out", "load_paired_data"]
 
 
 @dataclass
@@ -40,8 +40,8 @@ def load_paired_data(cfg: PairedDataConfig, seed: int) -> PairedData:
     if cfg.name == "paired_folders":
         inputs, targets = load_paired_folders(cfg.inputs, cfg.targets, None, cfg.channels)
         scale = _scale_of(inputs, targets)
-        test = _held_out(len(targets), cfg.test_fraction, seed)
-        train = _complement(len(targets), test)
+        test = held_out(len(targets), cfg.test_fraction, seed)
+        train = complement(len(targets), test)
         return PairedData(inputs[train], targets[train], inputs[test], targets[test], scale, "paired_folders")
     degradation = parse_degradation(cfg.degradation)
     tag = f"{cfg.name}_{degradation.spec.replace(':', '').replace('+', '_').replace('.', 'p')}"
@@ -53,8 +53,8 @@ def load_paired_data(cfg: PairedDataConfig, seed: int) -> PairedData:
                           test_targets, degradation.scale, tag)
     targets = _clean_images(cfg)
     inputs = degradation(targets, seed)
-    test = _held_out(len(targets), cfg.test_fraction, seed)
-    train = _complement(len(targets), test)
+    test = held_out(len(targets), cfg.test_fraction, seed)
+    train = complement(len(targets), test)
     return PairedData(inputs[train], targets[train], inputs[test], targets[test], degradation.scale, tag)
 
 
@@ -76,15 +76,15 @@ def _scale_of(inputs: Tensor, targets: Tensor) -> int:
     return th // h
 
 
-def _held_out(n: int, fraction: float, seed: int) -> Tensor:
+def held_out(n: int, fraction: float, seed: int) -> Tensor:
     """A seeded random `fraction` of the n images (at least one, and at least one left to train on)."""
     if n < 2:
-        raise DataError(f"the data hold {n} image; a paired run needs at least 2 (one to train on, one held out)")
+        raise DataError(f"the data hold {n} image; an image-to-image run needs at least 2 (one to train on, one held out)")
     count = min(max(1, round(fraction * n)), n - 1)
     return torch.randperm(n, generator=torch.Generator().manual_seed(seed + 7))[:count].sort().values
 
 
-def _complement(n: int, rows: Tensor) -> Tensor:
+def complement(n: int, rows: Tensor) -> Tensor:
     keep = torch.ones(n, dtype=torch.bool)
     keep[rows] = False
     return keep.nonzero().flatten()

@@ -7,6 +7,8 @@ of its own: it is ``PatchGANDiscriminator(channels=c_in + c_out)`` applied to ``
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
 from torch import Tensor, nn
 
@@ -243,26 +245,31 @@ class PatchGANDiscriminator(nn.Module):
 
     ``layers`` stride-2 Conv2d(4, 2, 1) (width, 2*width, ... capped at 8*width) with LeakyReLU(0.2), then a
     stride-1 Conv2d(4, 1, 1) with LeakyReLU(0.2) and a stride-1 Conv2d(4, 1, 1) to one channel. All convs but
-    the first and the last are followed by BatchNorm2d, unless ``spectral_norm``: then there is no BatchNorm and
-    every conv is spectrally normalized. Each logit sees a ``patchgan_receptive_field(layers)``-pixel square;
+    the first and the last are followed by BatchNorm2d (``norm="instance"``: InstanceNorm2d, as CycleGAN's),
+    unless ``spectral_norm``: then there is no normalization layer and every conv is spectrally normalized. Each logit sees a ``patchgan_receptive_field(layers)``-pixel square;
     ``patchgan_layers_for(image_size)`` picks ``layers`` for an image size.
     """
 
-    def __init__(self, channels: int = 1, layers: int = 3, width: int = 64, spectral_norm: bool = False) -> None:
+    def __init__(
+        self, channels: int = 1, layers: int = 3, width: int = 64, spectral_norm: bool = False,
+        norm: Literal["batch", "instance"] = "batch",
+    ) -> None:
         super().__init__()
         _check_positive(channels=channels, layers=layers, width=width)
+        if norm not in ("batch", "instance"):
+            raise ValueError(f"norm must be batch or instance, got {norm!r}")
         self.channels = channels
         self.layers = layers
         self.receptive_field = patchgan_receptive_field(layers)
-        batch_norm = not spectral_norm
+        normalized = not spectral_norm
         net: list[nn.Module] = [nn.Conv2d(channels, width, 4, 2, 1), nn.LeakyReLU(0.2)]
         ch = width
         for i in range(1, layers + 1):
             ch_next = width * 2 ** min(i, 3)
             stride = 2 if i < layers else 1
-            net.append(nn.Conv2d(ch, ch_next, 4, stride, 1, bias=not batch_norm))
-            if batch_norm:
-                net.append(nn.BatchNorm2d(ch_next))
+            net.append(nn.Conv2d(ch, ch_next, 4, stride, 1, bias=not normalized))
+            if normalized:
+                net.append(nn.BatchNorm2d(ch_next) if norm == "batch" else nn.InstanceNorm2d(ch_next))
             net.append(nn.LeakyReLU(0.2))
             ch = ch_next
         net.append(nn.Conv2d(ch, 1, 4, 1, 1))

@@ -55,6 +55,8 @@ def check_supported(config: RunConfig) -> None:
         problems.append(f"dynamics.name {config.dynamics.name!r} (only simultaneous and alternating are vectorized)")
     if config.dynamics.trust_region is not None:
         problems.append("dynamics.trust_region (not vectorized)")
+    if config.optim.decay != "constant":
+        problems.append(f"optim.decay {config.optim.decay} (the vectorized optimizers keep constant rates)")
     if config.condition.kind != "none":
         problems.append("condition.kind (conditional GANs are not vectorized)")
     if config.infogan.enabled:

@@ -1,4 +1,4 @@
-"""Callbacks the run uses: EMA, metrics CSV, sample pictures, checkpoints, progress bar."""
+"""Callbacks the run uses: EMA, learning-rate decay, metrics CSV, sample pictures, checkpoints, progress bar."""
 
 from __future__ import annotations
 
@@ -17,11 +17,12 @@ from gankit.dynamics.base import StepResult
 from gankit.metrics.names import LOWER_IS_BETTER
 from gankit.errors import CheckpointError, GankitError
 from gankit.optim.ema import ExponentialMovingAverage
+from gankit.optim.schedule import linear_decay, set_lr_scale
 from gankit.train.checkpoint import save_checkpoint
 from gankit.train.run_dir import RunDir
 from gankit.train.trainer import Callback, Trainer
 
-__all__ = ["EMACallback", "EvalCallback", "MetricsCSV", "SampleWriter", "Checkpointer", "BestCheckpoint",
+__all__ = ["EMACallback", "EvalCallback", "LinearDecay", "MetricsCSV", "SampleWriter", "Checkpointer", "BestCheckpoint",
            "ProgressBar", "TrainingDiverged", "write_state"]
 
 
@@ -43,6 +44,31 @@ class EMACallback(Callback):
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.ema.load_state_dict(state)
+
+
+class LinearDecay(Callback):
+    """Learning rates constant for the first `start` fraction of the run, then falling linearly towards 0
+    (CycleGAN's schedule, optim.decay linear): before every step each rate is its base rate (lowered by NaN
+    rollbacks) times :func:`gankit.optim.linear_decay` of the step about to run.
+
+    Place it before NaN recovery: a rollback then restores the rates of the step it returns to.
+    """
+
+    def __init__(self, start: float) -> None:
+        self.start = start
+
+    def on_train_start(self, trainer: Trainer) -> None:
+        self._set(trainer)
+
+    def on_step_end(self, trainer: Trainer, result: StepResult) -> None:
+        self._set(trainer)
+
+    def _set(self, trainer: Trainer) -> None:
+        if trainer.step >= trainer.total_steps:
+            return
+        scale = linear_decay(trainer.step, trainer.total_steps, self.start)
+        for optimizer in trainer.optimizers.values():
+            set_lr_scale(optimizer, scale)
 
 
 class MetricsCSV(Callback):

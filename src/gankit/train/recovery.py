@@ -10,6 +10,7 @@ import torch
 
 from gankit.distributed import any_rank
 from gankit.dynamics.base import StepResult
+from gankit.optim.schedule import scale_base_lr
 from gankit.train.alarms import AlarmMonitor
 from gankit.train.callbacks import TrainingDiverged
 from gankit.train.trainer import Callback, Trainer
@@ -63,8 +64,7 @@ class NaNRecovery(Callback):
             )
         trainer.load_state_dict(copy.deepcopy(self._good))
         for optimizer in trainer.optimizers.values():
-            for group in optimizer.param_groups:
-                group["lr"] *= self.lr_factor
+            scale_base_lr(optimizer, self.lr_factor)
         result.stats.clear()
         if self.alarms is not None:
             self.alarms.raise_alarm(step, "nan", f"{', '.join(bad)} became non-finite at step {step}: rolled back "

@@ -21,6 +21,7 @@ from gankit.train.callbacks import (
     Checkpointer,
     EMACallback,
     EvalCallback,
+    LinearDecay,
     MetricsCSV,
     ProgressBar,
     SampleWriter,
@@ -65,6 +66,8 @@ def _train(
     exp = build_experiment(config)
     writes = topology.is_main
     callbacks: list[Callback] = [StatsAverager(config.train.log_every)] if topology.distributed else []
+    if config.optim.decay == "linear":  # on every rank, before NaN recovery (see LinearDecay)
+        callbacks.append(LinearDecay(config.optim.decay_start))
     drawn: dict[str, nn.Module] = dict(exp.game.players)  # what previews and evaluations draw from
     averaged = exp.kind.averaged_player
     if config.train.ema_decay is not None and writes:

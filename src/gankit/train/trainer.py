@@ -82,10 +82,11 @@ class Trainer:
         return next(self.batches)
 
     def state_dict(self) -> dict[str, Any]:
-        """Everything needed to continue: weights, optimizer states, data order, RNG states, callbacks."""
+        """Everything needed to continue: weights, game state, optimizer states, data order, RNG states, callbacks."""
         return {
             "step": self.step,
             "players": {name: module.state_dict() for name, module in self.game.players.items()},
+            "game": self.game.state_dict(),  # what the game keeps between steps (a history pool); {} for most
             "optimizers": {name: opt.state_dict() for name, opt in self.optimizers.items()},
             "data": self.batches.state_dict() if hasattr(self.batches, "state_dict") else None,
             "dynamics": self.dynamics.state_dict(),
@@ -99,6 +100,7 @@ class Trainer:
         self.step = int(state["step"])
         for name, module in self.game.players.items():
             module.load_state_dict(state["players"][name])
+        self.game.load_state_dict(state.get("game", {}))  # absent from checkpoints written before it existed
         for name, opt in self.optimizers.items():
             opt.load_state_dict(state["optimizers"][name])
         if state["data"] is not None:

@@ -1,0 +1,190 @@
+"""The `unpaired` kind: CycleGAN translation between two image domains that come without pairs, judged
+against the true translation where one is known, with the identity and histogram matching as baselines
+(docs/image2image.md, "Unpaired translation")."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from gankit import losses
+from gankit.config import UnpairedConfig
+from gankit.data.translations import match_histograms
+from gankit.errors import ConfigError
+from gankit.kinds.base import GameKind, PlayerOptimizer, Preview, Setup, critic_outputs
+from gankit.kinds.paired import apply_generator, translate_images
+from gankit.kinds.unpaired_data import (
+    UnpairedData,
+    load_unpaired_data,
+    unpaired_batches,
+)
+from gankit.kinds.unpaired_game import CRITICS, TRANSLATORS, CycleGame
+from gankit.metrics.evaluate import protocol_suffix
+from gankit.metrics.translation import cycle_error, translation_scores
+from gankit.nn.image2image import (
+    PatchGANDiscriminator,
+    ResNetTranslator,
+    patchgan_layers_for,
+)
+from gankit.sampling import eval_forward
+from gankit.viz import save_image_grid
+
+__all__ = ["UnpairedKind", "build_cycle_players", "evaluate_translation"]
+
+PREVIEW_IMAGES = 4  # held-out images of each domain in the grids: input | translation | round trip (| truth)
+
+
+class UnpairedKind(GameKind):
+    name = "unpaired"
+
+    def check(self, config: UnpairedConfig) -> None:
+        if config.train.ema_decay is not None:
+            raise ConfigError("train.ema_decay averages one generator's weights; an unpaired run has two translators "
+                              "and keeps no average (CycleGAN uses none): remove it")
+        super().check(config)
+
+    def build(self, config: UnpairedConfig, device: torch.device) -> Setup:
+        unpaired = load_unpaired_data(config.data, config.seed)
+        meta = {"channels": unpaired.channels, "d_layers": _critic_layers(config, unpaired.image_size)}
+        players = {name: module.to(device) for name, module in build_cycle_players(config, meta).items()}
+        game = CycleGame(
+            *(players[name] for name in (*TRANSLATORS, *CRITICS)), losses.get(config.loss.name),
+            cycle_weight=config.loss.cycle_weight, identity_weight=config.loss.identity_weight,
+            pool_size=config.loss.pool_size, seed=config.seed,
+        )
+        batches = unpaired_batches(unpaired, config.train.batch_size, config.seed, device)
+        return Setup(game, batches, unpaired, meta)
+
+    def optimizer_settings(self, config: UnpairedConfig) -> dict[str, PlayerOptimizer]:
+        betas = (config.optim.beta1, config.optim.beta2)
+        return {**{name: PlayerOptimizer(config.optim.lr_g, betas) for name in TRANSLATORS},
+                **{name: PlayerOptimizer(config.optim.lr_d, betas) for name in CRITICS}}
+
+    def preview(self, config: UnpairedConfig, setup: Setup, drawn: dict[str, nn.Module]) -> Preview:
+        unpaired: UnpairedData = setup.data
+        device = next(drawn[TRANSLATORS[0]].parameters()).device
+        shown = torch.linspace(0, len(unpaired.test_a) - 1, PREVIEW_IMAGES).long().unique()
+        inputs_a, inputs_b = unpaired.test_a[shown].to(device), unpaired.test_b[shown].to(device)
+        forward, backward = drawn[TRANSLATORS[0]], drawn[TRANSLATORS[1]]
+        truths = None
+        if unpaired.truth_ab is not None:
+            truths = torch.cat([unpaired.truth_ab[shown], unpaired.truth_ba[shown]])
+
+        def draw() -> Tensor:
+            return torch.cat([eval_forward(forward, inputs_a), eval_forward(backward, inputs_b)])
+
+        def save(outputs: Tensor, path: Path) -> None:
+            half = len(outputs) // 2
+            round_trip = torch.cat([eval_forward(backward, outputs[:half]), eval_forward(forward, outputs[half:])])
+            columns = [torch.cat([inputs_a, inputs_b]), outputs, round_trip]
+            if truths is not None:
+                columns.append(truths.to(device))
+            rows = torch.stack([c.cpu().clamp(-1, 1) for c in columns], dim=1).flatten(0, 1)
+            save_image_grid(rows, path, nrow=len(columns))
+
+        game: CycleGame = setup.game
+        critic_view = critic_outputs(_CriticOfB(game), unpaired.test_b[shown].to(device), None, [inputs_a], None)
+        return Preview(draw=draw, save=save, real_batch=torch.cat([unpaired.test_b, unpaired.test_a]),
+                       critic_outputs=critic_view, columns=4 if truths is not None else 3)
+
+    def evaluator(
+        self, config: UnpairedConfig, setup: Setup, drawn: dict[str, nn.Module]
+    ) -> Callable[[int], dict[str, float]]:
+        unpaired: UnpairedData = setup.data
+        return lambda step: evaluate_translation(drawn, unpaired)
+
+    def restore(self, config: UnpairedConfig, meta: dict[str, Any]) -> dict[str, nn.Module]:
+        return build_cycle_players(config, meta)
+
+    def sample(
+        self, config: UnpairedConfig, players: dict[str, nn.Module], meta: dict[str, Any], n: int, *, seed: int,
+        conditions: Tensor | None,
+    ) -> tuple[Tensor, int | None, Callable[[Tensor, Path, int | None], None]]:
+        raise ConfigError("an unpaired run translates images rather than drawing from noise; run it on images with "
+                          "gankit apply RUN INPUT --out OUT (--reverse for B → A)")
+
+    def translate(
+        self, config: UnpairedConfig, players: dict[str, nn.Module], meta: dict[str, Any], images: Tensor, *,
+        reverse: bool = False,
+    ) -> Tensor:
+        return translate_images(players[TRANSLATORS[1] if reverse else TRANSLATORS[0]], images, meta["channels"])
+
+    def evaluate(
+        self, config: UnpairedConfig, players: dict[str, nn.Module], meta: dict[str, Any], metrics: Collection[str], *,
+        n: int, seed: int, inception_weights: str | Path | None,
+    ) -> dict[str, float]:
+        """Translation PSNR/SSIM both ways, classes kept and cycle error of the model and its baselines."""
+        return evaluate_translation(players, load_unpaired_data(config.data, config.seed))
+
+
+def build_cycle_players(config: UnpairedConfig, meta: dict[str, Any]) -> dict[str, nn.Module]:
+    """Two ResNet translators and two PatchGAN critics (instance normalization, as CycleGAN's)."""
+    model, channels = config.model, meta["channels"]
+    translators = {name: ResNetTranslator(channels, channels, blocks=model.blocks, width=model.g_width)
+                   for name in TRANSLATORS}
+    critics = {name: PatchGANDiscriminator(channels, layers=meta["d_layers"], width=model.d_width, norm="instance")
+               for name in CRITICS}
+    return {**translators, **critics}
+
+
+def evaluate_translation(players: dict[str, nn.Module], unpaired: UnpairedData) -> dict[str, float]:
+    """Both directions on the held-out images: the model beside the identity and histogram matching (and the
+    true translation's own classes), plus the cycle error of each round trip."""
+    forward, backward = players[TRANSLATORS[0]], players[TRANSLATORS[1]]
+    fake_b, fake_a = apply_generator(forward, unpaired.test_a), apply_generator(backward, unpaired.test_b)
+    classify = as_a = None
+    if unpaired.labels is not None and unpaired.channels == 1 and unpaired.image_size == 28:
+        from gankit.metrics.features import load_classifier
+
+        classifier = load_classifier("mnist")
+        classify = _no_grad(classifier)
+        as_a = unpaired.translation.as_domain_a
+    results: dict[str, float] = {}
+    for direction, inputs, outputs, truth, reference, view in (
+        ("ab", unpaired.test_a, fake_b, unpaired.truth_ab, unpaired.train_b, as_a),
+        ("ba", unpaired.test_b, fake_a, unpaired.truth_ba, unpaired.train_a, None),
+    ):
+        methods = {"": outputs, "identity": inputs, "histmatch": match_histograms(inputs, reference)}
+        if truth is not None:
+            methods["true"] = truth
+        in_a = _composed(classify, view) if classify is not None else None
+        results.update(translation_scores(methods, direction=direction, tag=unpaired.tag, truth=truth,
+                                          classify=in_a, labels=unpaired.labels))
+    suffix = protocol_suffix(unpaired.tag, len(unpaired.test_a))
+    results[f"cycle_aba_{suffix}"] = cycle_error(apply_generator(backward, fake_b), unpaired.test_a)
+    results[f"cycle_bab_{suffix}"] = cycle_error(apply_generator(forward, fake_a), unpaired.test_b)
+    return results
+
+
+def _no_grad(module: nn.Module) -> Callable[[Tensor], Tensor]:
+    def call(x: Tensor) -> Tensor:
+        with torch.no_grad():
+            return module(x)
+
+    return call
+
+
+def _composed(classify: Callable[[Tensor], Tensor], view: Callable[[Tensor], Tensor] | None) -> Callable[[Tensor], Tensor]:
+    """Classify images of domain B by their view as domain A images; domain A images as they are."""
+    return classify if view is None else (lambda images: classify(view(images)))
+
+
+def _critic_layers(config: UnpairedConfig, image_size: int) -> int:
+    try:
+        return config.model.d_layers or patchgan_layers_for(image_size)
+    except ValueError as err:
+        raise ConfigError(f"the critics see {image_size}-pixel images: {err}; use images of at least 16 pixels") from None
+
+
+class _CriticOfB:
+    """D_B and G: A→B seen as a GAN's discriminator and generator (for the preview's critic histograms)."""
+
+    def __init__(self, game: CycleGame) -> None:
+        self.generator, self.discriminator = game.generator_ab, game.critic_b
+
+    def discriminate(self, x: Tensor, context: object) -> tuple[Tensor, None]:
+        return self.discriminator(x), None
