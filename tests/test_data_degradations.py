@@ -200,8 +200,8 @@ def test_a_chain_applies_left_to_right():
 
 
 @pytest.mark.parametrize("spec, message", [
-    ("blurr:2", (r"unknown degradation 'blurr:2'; use downsample:S, noise:SIGMA, blur:SIGMA, jpeg:Q, mask:P "
-                 r"\(chain with \+\)")),
+    ("blurr:2", (r"unknown degradation 'blurr:2'; use downsample:S, noise:SIGMA, blur:SIGMA, jpeg:Q, mask:P, or "
+                 r"CT's sparse_view:N, limited_angle:DEG, photons:I0 \(chain with \+\)")),
     ("", "empty degradation spec"),
     ("blur", "cannot read 'blur'"),
     ("noise:abc", "cannot read 'noise:abc': SIGMA must be a number >= 0"),

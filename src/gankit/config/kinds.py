@@ -52,13 +52,15 @@ def _check_players(key: str, values: dict[str, Any], players: tuple[str, ...], e
 class PairedDataConfig(_Section):
     """Pairs (input, target): clean images of a source made into inputs by a named degradation, or two folders."""
 
-    name: Literal["mnist", "digits", "skimage", "folder", "paired_folders"] = "mnist"
+    name: Literal["mnist", "digits", "skimage", "phantoms", "folder", "paired_folders"] = "mnist"
     path: str | None = None  # folder: the clean images
+    n_images: int = Field(2000, gt=1)  # phantoms: how many random CT phantoms (gankit.data.phantoms) to draw
     inputs: str | None = None  # paired_folders: the input images (file names matching the targets')
     targets: str | None = None  # paired_folders: the target images
-    image_size: int | None = Field(None, gt=0)  # targets' size (None: the source's native size; skimage 128)
+    image_size: int | None = Field(None, gt=0)  # targets' size (None: the source's native size; skimage 128, phantoms 64)
     channels: Literal[1, 3] = 1  # folder, paired_folders and skimage
-    degradation: str | None = None  # makes inputs: downsample:S, noise:SIGMA, blur:SIGMA, jpeg:Q, mask:P (chain: +)
+    degradation: str | None = None  # makes inputs: downsample:S, noise:SIGMA, blur:SIGMA, jpeg:Q, mask:P, CT's
+    # sparse_view:N, limited_angle:DEG, photons:I0 (chain: +)
     crop: int | None = Field(None, gt=0)  # training crops of this many target pixels (None: whole images)
     test_fraction: float = Field(0.2, gt=0, lt=1)  # images held out for evaluation (skimage: its fixed split)
 
@@ -69,8 +71,10 @@ class PairedDataConfig(_Section):
         if self.name == "folder" and self.path is None:
             raise ValueError("data.name folder needs data.path (a folder of images)")
         if (self.name == "paired_folders") == (self.degradation is not None):
-            raise ValueError("data.degradation makes the inputs of mnist, digits, skimage and folder data (e.g. "
-                             "downsample:4); paired_folders bring their own inputs, so give it for those only")
+            raise ValueError("data.degradation makes the inputs of mnist, digits, skimage, phantoms and folder data "
+                             "(e.g. downsample:4); paired_folders bring their own inputs, so give it for those only")
+        if self.name != "phantoms" and self.n_images != 2000:
+            raise ValueError("data.n_images counts the phantoms of data.name phantoms; remove it for other sources")
         return self
 
     @field_validator("degradation")

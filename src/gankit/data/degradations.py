@@ -1,10 +1,11 @@
 """Named degradations that turn clean images into the inputs of a restoration task (super-resolution,
-denoising, deblurring, JPEG artifact removal, inpainting).
+denoising, deblurring, JPEG artifact removal, inpainting, CT reconstruction artifacts).
 
 A spec is `name:value`, chained left to right with `+` (`downsample:4+noise:0.05`). Images follow gankit's
 convention: float (N, C, H, W) in [-1, 1] with C = 1 or 3. Random steps draw from their own generator,
 seeded from the call's seed and the step's position in the chain: the global RNG is never touched, and the
-same seed gives the same output.
+same seed gives the same output. Consecutive CT steps (`sparse_view:60+photons:1e5`) are one scan of the
+image (gankit.data.ct): projections, photon noise, filtered back-projection.
 """
 
 from __future__ import annotations
@@ -21,12 +22,14 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import Tensor
 
+from gankit.data.ct import scan_from_steps
 from gankit.data.images import _MODES, _to_unit_range
 from gankit.errors import ConfigError, DataError
 
 __all__ = ["Degradation", "gaussian_kernel", "parse_degradation"]
 
-_FORMS = "use downsample:S, noise:SIGMA, blur:SIGMA, jpeg:Q, mask:P (chain with +)"
+_FORMS = ("use downsample:S, noise:SIGMA, blur:SIGMA, jpeg:Q, mask:P, or CT's sparse_view:N, limited_angle:DEG, "
+          "photons:I0 (chain with +)")
 
 
 def gaussian_kernel(sigma: float) -> Tensor:
@@ -104,7 +107,7 @@ class _Kind(NamedTuple):
     integer: bool
     valid: Callable[[float], bool]
     rule: str
-    apply: Callable[[Tensor, float, torch.Generator], Tensor]
+    apply: Callable[[Tensor, float, torch.Generator], Tensor] | None  # None: a CT step (grouped into a scan)
 
 
 _KINDS = {
@@ -113,6 +116,10 @@ _KINDS = {
     "blur": _Kind("SIGMA", False, lambda v: 0 < v < math.inf, "a number > 0 (std in pixels)", _blur),
     "jpeg": _Kind("Q", True, lambda v: 1 <= v <= 95, "an integer from 1 to 95", _jpeg),
     "mask": _Kind("P", False, lambda v: 0 <= v <= 1, "a probability from 0 to 1", _mask),
+    # CT steps: consecutive ones make one scan (gankit.data.ct), reconstructed by filtered back-projection
+    "sparse_view": _Kind("N", True, lambda v: v >= 2, "an integer >= 2 (projections over the angle)", None),
+    "limited_angle": _Kind("DEG", False, lambda v: 0 < v <= 180, "degrees in (0, 180]", None),
+    "photons": _Kind("I0", False, lambda v: v >= 1, "incident photons per detector bin, >= 1", None),
 }
 
 
@@ -169,10 +176,26 @@ class Degradation:
                 f"images are {height}x{width}, not divisible by the downsample factor {self.scale} of "
                 f"{self.spec!r}; crop or resize them to multiples of {self.scale} (e.g. image_size {fit})"
             )
-        for index, (name, value) in enumerate(self.steps):
+        for index, group in self._groups():
             state = np.random.SeedSequence([seed, index]).generate_state(1, np.uint64)[0]
-            images = _KINDS[name].apply(images, value, torch.Generator().manual_seed(int(state)))
+            generator = torch.Generator().manual_seed(int(state))
+            if _KINDS[group[0][0]].apply is None:
+                images = scan_from_steps(group)(images, generator)
+            else:
+                ((name, value),) = group
+                images = _KINDS[name].apply(images, value, generator)
         return images
+
+    def _groups(self) -> list[tuple[int, list[tuple[str, int | float]]]]:
+        """(index of the first step, steps) of each operation: one step, or consecutive CT steps as one scan."""
+        groups: list[tuple[int, list[tuple[str, int | float]]]] = []
+        for index, step in enumerate(self.steps):
+            is_ct = _KINDS[step[0]].apply is None
+            if is_ct and groups and _KINDS[groups[-1][1][-1][0]].apply is None:
+                groups[-1][1].append(step)
+            else:
+                groups.append((index, [step]))
+        return groups
 
 
 def parse_degradation(text: str) -> Degradation:

@@ -12,6 +12,7 @@ from torch import Tensor
 from gankit import data
 from gankit.config import PairedDataConfig
 from gankit.data.degradations import parse_degradation
+from gankit.data.phantoms import make_phantoms
 from gankit.data.pairs import SKIMAGE_SPLIT, load_paired_folders, random_crops, skimage_images
 from gankit.errors import ConfigError, DataError
 from gankit.kinds.paired_game import INPUTS, TARGETS
@@ -63,6 +64,8 @@ def _clean_images(cfg: PairedDataConfig) -> Tensor:
         return data.load_mnist_sample(cfg.image_size or 28)
     if cfg.name == "digits":
         return data.load_digits(cfg.image_size or 8)
+    if cfg.name == "phantoms":  # one fixed set of phantoms for every run seed, as the digits are
+        return make_phantoms(cfg.n_images, cfg.image_size or 64, seed=0).images()
     if cfg.image_size is None:
         raise ConfigError("data.name folder needs data.image_size (the size of the target images)")
     return data.load_image_folder(cfg.path, cfg.image_size, cfg.channels)
