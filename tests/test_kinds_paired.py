@@ -207,3 +207,30 @@ def test_paired_folders_give_their_own_scale_and_hold_out_images(tmp_path):
     (tmp_path / "high" / "5.png").rename(tmp_path / "high" / "9.png")
     with pytest.raises(Exception, match="'5'.*'9'|'9'.*'5'"):
         build_experiment(config)
+
+
+def test_same_size_tasks_hold_tv_denoising_with_its_weight_tuned_on_training_pairs():
+    from skimage.restoration import denoise_tv_chambolle
+
+    from gankit.kinds.paired_baselines import TV_WEIGHTS, pair_baselines
+
+    config = load_config("mnist_denoise", ["data.test_fraction=0.01"])
+    paired = load_paired_data(config.data, 0)
+    baselines = pair_baselines(paired)
+    assert set(baselines) == {"input", "tv"} and torch.equal(baselines["input"], paired.test_inputs)
+
+    def mean_psnr(images, targets):  # independently: skimage on [0, 1] images
+        return np.mean([peak_signal_noise_ratio((t[0].numpy() + 1) / 2, (x[0].numpy() + 1) / 2, data_range=1)
+                        for x, t in zip(images, targets)])
+
+    def denoised(images, weight):
+        return torch.stack([torch.from_numpy(denoise_tv_chambolle((x[0].double().numpy() + 1) / 2, weight=weight) * 2 - 1)
+                            for x in images])[:, None].float().clamp(-1, 1)
+
+    tuning_inputs, tuning_targets = paired.train_inputs[:64], paired.train_targets[:64]
+    best = max(TV_WEIGHTS, key=lambda w: mean_psnr(denoised(tuning_inputs, w), tuning_targets))
+    assert torch.allclose(baselines["tv"], denoised(paired.test_inputs, best), atol=1e-6)
+    # on noise of std 0.5, TV denoising beats the noisy input by more than 2 dB
+    assert mean_psnr(baselines["tv"], paired.test_targets) > mean_psnr(paired.test_inputs, paired.test_targets) + 2
+    sr = load_paired_data(_config().data, 0)
+    assert set(pair_baselines(sr)) == {"bicubic"}  # upscaling tasks: bicubic only

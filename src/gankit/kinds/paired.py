@@ -16,6 +16,7 @@ from gankit.data import InfiniteBatches
 from gankit.errors import ConfigError
 from gankit.game import Game
 from gankit.kinds.base import GameKind, PlayerOptimizer, Preview, Setup, critic_outputs, penalty_keys
+from gankit.kinds.paired_baselines import pair_baselines
 from gankit.kinds.paired_data import CropBatches, PairedData, load_paired_data
 from gankit.kinds.paired_game import INPUTS, TARGETS, ContentGame, PairedGame, content_loss, upsampled
 from gankit.metrics.evaluate import FeatureSpace, feature_space
@@ -93,8 +94,8 @@ class PairedKind(GameKind):
         self, config: PairedConfig, setup: Setup, drawn: dict[str, nn.Module]
     ) -> Callable[[int], dict[str, float]]:
         paired: PairedData = setup.data
-        space = _space(config, paired)
-        return lambda step: evaluate_pairs(drawn["generator"], paired, space)
+        space, baselines = _space(config, paired), pair_baselines(paired)  # the baselines once, not every time
+        return lambda step: evaluate_pairs(drawn["generator"], paired, space, baselines)
 
     def restore(self, config: PairedConfig, meta: dict[str, Any]) -> dict[str, nn.Module]:
         return build_pair_players(config, meta["channels"], meta["scale"], meta["critic_size"])
@@ -119,9 +120,9 @@ class PairedKind(GameKind):
         self, config: PairedConfig, players: dict[str, nn.Module], meta: dict[str, Any], metrics: Collection[str], *,
         n: int, seed: int, inception_weights: str | Path | None,
     ) -> dict[str, float]:
-        """PSNR/SSIM of the model and of the baseline on the run's held-out pairs (and FID on digit images)."""
+        """PSNR/SSIM of the model and of the baselines on the run's held-out pairs (and FID on digit images)."""
         paired = load_paired_data(config.data, config.seed)
-        return evaluate_pairs(players["generator"], paired, _space(config, paired))
+        return evaluate_pairs(players["generator"], paired, _space(config, paired), pair_baselines(paired))
 
 
 def build_pair_players(config: PairedConfig, channels: int, scale: int, critic_size: int) -> dict[str, nn.Module]:
@@ -146,12 +147,12 @@ def build_pair_players(config: PairedConfig, channels: int, scale: int, critic_s
     return players
 
 
-def evaluate_pairs(generator: nn.Module, paired: PairedData, space: FeatureSpace | None) -> dict[str, float]:
-    """The model's and the baseline's scores on the held-out pairs (baseline: bicubic upsampling, or the input)."""
+def evaluate_pairs(
+    generator: nn.Module, paired: PairedData, space: FeatureSpace | None, baselines: dict[str, Tensor]
+) -> dict[str, float]:
+    """The model's and the baselines' scores on the held-out pairs (baselines: :func:`pair_baselines`)."""
     outputs = apply_generator(generator, paired.test_inputs)
-    baseline = upsampled(paired.test_inputs, paired.test_targets.shape[-2:])
-    name = "bicubic" if paired.scale > 1 else "input"
-    return restoration_scores(outputs, baseline, paired.test_targets, tag=paired.tag, baseline_name=name,
+    return restoration_scores(outputs, baselines, paired.test_targets, tag=paired.tag,
                               crop=paired.scale if paired.scale > 1 else 0, space=space)
 
 

@@ -1,7 +1,9 @@
 """Image-to-image scores as named protocols: PSNR and SSIM (Y channel, border cropped) of a model's outputs and
-of the baseline the field compares against, on the same held-out pairs; FID when a feature space is known."""
+of the baselines the field compares against, on the same held-out pairs; FID when a feature space is known."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from torch import Tensor
 
@@ -13,20 +15,20 @@ __all__ = ["restoration_scores"]
 
 
 def restoration_scores(
-    outputs: Tensor, baseline: Tensor, targets: Tensor, *, tag: str, baseline_name: str, crop: int,
+    outputs: Tensor, baselines: Mapping[str, Tensor], targets: Tensor, *, tag: str, crop: int,
     space: FeatureSpace | None = None,
 ) -> dict[str, float]:
-    """`{protocol: value}` for the model (`psnr_<tag>_<n>`) and the baseline (`psnr_<baseline_name>_<tag>_<n>`).
+    """`{protocol: value}` for the model (`psnr_<tag>_<n>`) and each named baseline (`psnr_<name>_<tag>_<n>`).
 
     PSNR and SSIM follow the super-resolution protocol: the Y channel of RGB images, `crop` border
     pixels removed (the scale), means over images with their standard deviation (`..._std`). With a
-    feature space, FID of each against the targets (`fid_<space>_<n>`, `fid_<baseline_name>_<space>_<n>`).
+    feature space, FID of each against the targets (`fid_<space>_<n>`, `fid_<name>_<space>_<n>`).
     """
     n = len(targets)
     suffix = protocol_suffix(tag, n)
     results: dict[str, float] = {}
     target_features = space.features(targets) if space is not None else None
-    for prefix, images in (("", outputs), (f"{baseline_name}_", baseline)):
+    for prefix, images in [("", outputs), *((f"{name}_", images) for name, images in baselines.items())]:
         for name, metric in (("psnr", psnr), ("ssim", ssim)):
             values = metric(images, targets, crop=crop, y_channel=True)
             results[f"{name}_{prefix}{suffix}"] = float(values.mean())
