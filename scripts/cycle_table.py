@@ -24,6 +24,12 @@ def row(label: str, scores: list[dict[str, float]], method: str) -> str:
         prefix = template.format(method=method)
         values = [v for s in scores for k, v in s.items() if k.startswith(prefix) and not k.endswith("_std")]
         cells.append(cell(values, digits) if values else "–")
+    for direction in ("ab", "ba"):  # the model's PSNR once registered, and the shift (dy, dx) that registers it
+        registered = [v for s in scores for k, v in s.items() if k.startswith(f"psnr_registered_{direction}_")]
+        shift = [(s[k.replace("psnr_registered", "shift_y")], s[k.replace("psnr_registered", "shift_x")])
+                 for s in scores for k in s if k.startswith(f"psnr_registered_{direction}_")]
+        cells.append(f"{cell(registered, 2)} at {', '.join(f'({y:+.0f}, {x:+.0f})' for y, x in shift)}"
+                     if registered and not method else "–")
     for trip in ("aba", "bab"):
         values = [v for s in scores for k, v in s.items() if k.startswith(f"cycle_{trip}_")] if not method else []
         cells.append(cell(values, 3) if values else "–")
@@ -34,8 +40,8 @@ def main(arguments: list[str]) -> None:
     groups = run_groups(arguments)
     first = groups[0][1]
     print("| | A→B PSNR (dB) | A→B SSIM | A→B digits kept | B→A PSNR (dB) | B→A SSIM | B→A digits kept "
-          "| cycle A→B→A | cycle B→A→B |")
-    print("|---" * 9 + "|")
+          "| A→B PSNR registered, at (dy, dx) | B→A PSNR registered | cycle A→B→A | cycle B→A→B |")
+    print("|---" * 11 + "|")
     for method, label in (("identity_", "identity (baseline)"), ("histmatch_", "histogram matching (baseline)"),
                           ("true_", "the true translation")):
         print(row(label, first, method))

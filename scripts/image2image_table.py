@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import glob
+import json
 import statistics
 import sys
 from pathlib import Path
@@ -19,9 +20,13 @@ import yaml
 
 
 def last_evaluation(run: Path) -> dict[str, float] | None:
-    """The `eval/*` values of RUN/metrics.csv at the run's last step, without the prefix; None if it has not
-    finished."""
+    """The scores of RUN/eval.json (`gankit eval RUN`) when it scored the last step, else the `eval/*` values of
+    RUN/metrics.csv at the run's last step, without the prefix; None if the run has not finished."""
     steps = yaml.safe_load((run / "config.yaml").read_text())["train"]["steps"]
+    if (run / "eval.json").is_file():
+        report = json.loads((run / "eval.json").read_text())
+        if report["step"] == steps:
+            return {k: v for k, v in report["metrics"].items() if v is not None}
     with (run / "metrics.csv").open() as handle:
         rows = [row for row in csv.DictReader(handle) if any(k.startswith("eval/") and v for k, v in row.items())]
     if not rows or int(rows[-1]["step"]) != steps:
@@ -50,7 +55,7 @@ def run_groups(arguments: list[str]) -> list[tuple[str, list[dict[str, float]]]]
     groups = []
     for argument in arguments:
         label, _, pattern = argument.partition("=")
-        runs = sorted(Path(p) for p in glob.glob(pattern))
+        runs = sorted(Path(p) for p in glob.glob(pattern) if Path(p).is_dir())
         scores = [s for s in map(last_evaluation, runs) if s is not None]
         if not scores:
             sys.exit(f"no finished run directory matches {pattern!r}")

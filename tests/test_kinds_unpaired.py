@@ -204,7 +204,8 @@ def test_evaluation_holds_the_model_and_its_baselines_both_ways(tmp_path, gankit
     assert rows["classes_true_ab_mnist_invert_100"] == rows["classes_true_ba_mnist_invert_100"] >= 0.95
     assert {"psnr_ab_mnist_invert_100", "psnr_ba_mnist_invert_100", "psnr_histmatch_ab_mnist_invert_100",
             "ssim_ba_mnist_invert_100", "classes_ab_mnist_invert_100", "cycle_aba_mnist_invert_100",
-            "cycle_bab_mnist_invert_100"} <= set(rows)
+            "cycle_bab_mnist_invert_100", "psnr_registered_ab_mnist_invert_100", "shift_x_ba_mnist_invert_100"} <= set(rows)
+    assert rows["psnr_registered_ab_mnist_invert_100"] >= rows["psnr_ab_mnist_invert_100"] - 1  # the border aside
     assert 0 < rows["cycle_aba_mnist_invert_100"] < 2
     # the grids show input | translation | round trip | truth
     assert (run / "samples" / "step_000004.png").is_file()
@@ -249,3 +250,40 @@ def test_the_documented_cyclegan_trains():
     game = namespace["game"]
     assert game.pools["a"].count == game.pools["b"].count == 3 * 16  # each critic step stored its 16 translations
     assert all(namespace["optimizers"][p].state for p in game.players)  # all four players took Adam steps
+
+
+@pytest.mark.slow
+def test_two_gloo_processes_match_one_process_without_pools(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    def run(out, *extra):
+        sets = [a for s in [*TINY, "loss.pool_size=0", "train.batch_size=8"] for a in ("--set", s)]
+        args = [sys.executable, "-m", "gankit", "train", "mnist_cycle", "--steps", "4", "--no-progress", "--out",
+                str(out), *sets, *extra]
+        done = subprocess.run(args, capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"},
+                              timeout=300)
+        assert done.returncode == 0, done.stderr[-3000:]
+
+    run(tmp_path / "one")
+    run(tmp_path / "two", "--nproc", "2")
+    one, two = _checkpoint(tmp_path / "one", 4), _checkpoint(tmp_path / "two", 4)
+    # instance normalization and per-image means: each rank's half batch gives half the global gradient
+    for player, weights in one["players"].items():
+        for key, value in weights.items():
+            torch.testing.assert_close(two["players"][player][key], value, rtol=0, atol=2e-5)
+
+
+def test_registered_psnr_finds_how_far_a_translation_is_displaced():
+    from gankit.metrics.translation import registered_psnr
+
+    truth = torch.rand(3, 1, 16, 16) * 2 - 1
+    displaced = torch.roll(truth, shifts=(1, -2), dims=(2, 3)) + 0.01 * torch.randn(3, 1, 16, 16)
+    score, shift = registered_psnr(displaced, truth)
+    assert shift == (1, -2)  # the content sits 1 pixel lower and 2 to the left of the truth
+    expected = np.mean([peak_signal_noise_ratio(((t + 1) / 2)[0, 2:14, 2:14].numpy(),
+                                                ((d + 1) / 2)[0, 3:15, 0:12].numpy(), data_range=1)
+                        for t, d in zip(truth, displaced)])
+    assert score == pytest.approx(expected, rel=1e-5)
+    assert score > registered_psnr(displaced, truth, max_shift=0)[0] + 10  # unregistered, PSNR is far lower

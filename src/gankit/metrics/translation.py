@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+import math
+
 import torch
 from torch import Tensor
 
 from gankit.metrics.evaluate import protocol_suffix
 from gankit.metrics.image_quality import psnr, ssim
 
-__all__ = ["class_kept", "cycle_error", "translation_scores"]
+__all__ = ["class_kept", "cycle_error", "registered_psnr", "translation_scores"]
 
 
 def class_kept(classify: Callable[[Tensor], Tensor], images: Tensor, labels: Tensor) -> float:
@@ -25,6 +27,22 @@ def cycle_error(reconstructed: Tensor, original: Tensor) -> float:
     return float((reconstructed - original).abs().mean())
 
 
+def registered_psnr(images: Tensor, truth: Tensor, max_shift: int = 2) -> tuple[float, tuple[int, int]]:
+    """The best mean PSNR of `images` against `truth` over whole-pixel shifts of up to `max_shift` in each axis,
+    and that shift (dy, dx): how far a translation is from the truth once it is registered. Both are compared
+    without their `max_shift`-pixel border, so that no shifted pixel falls off the image."""
+    height, width = truth.shape[-2:]
+    m = max_shift
+    reference = truth[..., m : height - m, m : width - m]
+    best = (-math.inf, (0, 0))
+    for dy in range(-m, m + 1):
+        for dx in range(-m, m + 1):
+            shifted = images[..., m + dy : height - m + dy, m + dx : width - m + dx]
+            score = float(psnr(shifted, reference, y_channel=True).mean())
+            best = max(best, (score, (dy, dx)), key=lambda item: item[0])
+    return best
+
+
 def translation_scores(
     outputs: Mapping[str, Tensor], *, direction: str, tag: str, truth: Tensor | None = None,
     classify: Callable[[Tensor], Tensor] | None = None, labels: Tensor | None = None,
@@ -34,7 +52,10 @@ def translation_scores(
     `outputs` maps a method to its translations: `""` the model, else a baseline's name (`identity`,
     `histmatch`, or `true` for the true translation itself). With `truth`, PSNR and SSIM against it
     (`psnr_<method>_<direction>_<tag>_<n>`, mean, and `_std` over images); with a classifier and the
-    images' labels, the share of translations still classified as their source's digit (`classes_...`).
+    images' labels, the share of translations still classified as their source's digit (`classes_...`). For
+    the model, also the PSNR after the best whole-pixel registration (`psnr_registered_...`, see
+    :func:`registered_psnr`) and that shift (`shift_y_...`, `shift_x_...`): a translation can be right but
+    displaced, which PSNR alone reads as wrong.
     """
     results: dict[str, float] = {}
     for method, images in outputs.items():
@@ -44,6 +65,9 @@ def translation_scores(
                 values = metric(images, truth, crop=0, y_channel=True)
                 results[f"{name}_{suffix}"] = float(values.mean())
                 results[f"{name}_{suffix}_std"] = float(values.std()) if len(values) > 1 else 0.0
+            if not method:
+                results[f"psnr_registered_{suffix}"], shift = registered_psnr(images, truth)
+                results[f"shift_y_{suffix}"], results[f"shift_x_{suffix}"] = map(float, shift)
         if classify is not None and labels is not None:
             results[f"classes_{suffix}"] = class_kept(classify, images, labels)
     return results
