@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from gankit.metrics.evaluate import protocol_suffix
@@ -29,16 +30,17 @@ def cycle_error(reconstructed: Tensor, original: Tensor) -> float:
 
 def registered_psnr(images: Tensor, truth: Tensor, max_shift: int = 2) -> tuple[float, tuple[int, int]]:
     """The best mean PSNR of `images` against `truth` over whole-pixel shifts of up to `max_shift` in each axis,
-    and that shift (dy, dx): how far a translation is from the truth once it is registered. Both are compared
-    without their `max_shift`-pixel border, so that no shifted pixel falls off the image."""
+    and that shift (dy, dx): how far a translation is from the truth once it is registered. A shifted image is
+    read from the image padded by repeating its edge, so shift (0, 0) is the plain PSNR and the best is never
+    below it."""
     height, width = truth.shape[-2:]
     m = max_shift
-    reference = truth[..., m : height - m, m : width - m]
+    padded = F.pad(images, (m, m, m, m), mode="replicate")
     best = (-math.inf, (0, 0))
     for dy in range(-m, m + 1):
         for dx in range(-m, m + 1):
-            shifted = images[..., m + dy : height - m + dy, m + dx : width - m + dx]
-            score = float(psnr(shifted, reference, y_channel=True).mean())
+            shifted = padded[..., m + dy : m + dy + height, m + dx : m + dx + width]
+            score = float(psnr(shifted, truth, y_channel=True).mean())
             best = max(best, (score, (dy, dx)), key=lambda item: item[0])
     return best
 
@@ -53,7 +55,7 @@ def translation_scores(
     `histmatch`, or `true` for the true translation itself). With `truth`, PSNR and SSIM against it
     (`psnr_<method>_<direction>_<tag>_<n>`, mean, and `_std` over images); with a classifier and the
     images' labels, the share of translations still classified as their source's digit (`classes_...`). For
-    the model, also the PSNR after the best whole-pixel registration (`psnr_registered_...`, see
+    the model, also the PSNR after the best whole-pixel registration within ±2 pixels (`psnr_registered_...`, see
     :func:`registered_psnr`) and that shift (`shift_y_...`, `shift_x_...`): a translation can be right but
     displaced, which PSNR alone reads as wrong.
     """
