@@ -23,7 +23,7 @@ from gankit.train.run import train
 
 TINY = ["model.blocks=1", "model.g_width=4", "model.d_width=4", "train.batch_size=4", "train.log_every=2",
         "train.checkpoint_every=4", "train.sample_every=4", "train.keep_checkpoints=5", "train.tensorboard=false",
-        "train.eval_every=null", "data.test_fraction=0.02", "loss.pool_size=3"]
+        "train.eval_every=null", "data.test_fraction=0.02", "loss.pool_size=3", "loss.identity_weight=0.5"]
 
 
 def _config(*sets, steps=4):
@@ -191,8 +191,14 @@ def test_a_resumed_cyclegan_run_is_bit_identical(tmp_path, gankit):
         "param_groups"][0]["lr"]
 
 
-def test_evaluation_holds_the_model_and_its_baselines_both_ways(tmp_path, gankit):
-    run = train(_config(), tmp_path / "run", progress=False).path
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    """One tiny finished CycleGAN run, shared by the tests that only read it."""
+    return train(_config(), tmp_path_factory.mktemp("cycle") / "run", progress=False).path
+
+
+def test_evaluation_holds_the_model_and_its_baselines_both_ways(trained_run, gankit):
+    run = trained_run
     result = gankit("eval", str(run))
     assert result.returncode == 0, result.stderr
     rows = {name: float(value) for name, value in (line.split() for line in result.stdout.splitlines())}
@@ -211,11 +217,11 @@ def test_evaluation_holds_the_model_and_its_baselines_both_ways(tmp_path, gankit
     assert (run / "samples" / "step_000004.png").is_file()
 
 
-def test_gankit_apply_translates_both_ways(tmp_path, gankit):
+def test_gankit_apply_translates_both_ways(trained_run, tmp_path, gankit):
     from gankit.kinds.paired import apply_generator
     from gankit.runs import restore_run
 
-    run = train(_config(), tmp_path / "run", progress=False).path
+    run = trained_run
     images = load_unpaired_data(_config().data, 0).test_b[:3]
     np.save(tmp_path / "b.npy", images.numpy())
     result = gankit("apply", str(run), str(tmp_path / "b.npy"), "--out", str(tmp_path / "a.npy"), "--reverse")
