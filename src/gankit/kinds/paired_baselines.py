@@ -14,7 +14,7 @@ from gankit.metrics.image_quality import psnr
 
 __all__ = ["TV_WEIGHTS", "pair_baselines", "tune_tv_weight", "tv_denoise"]
 
-TV_WEIGHTS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.4, 0.8)  # candidates, in units of a [0, 1] image
+TV_WEIGHTS = (0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4, 0.8)  # candidates, for a [0, 1] image
 TUNING_PAIRS = 64  # training pairs the TV weight is chosen on (never the held-out ones)
 
 
