@@ -116,3 +116,32 @@ def test_a_paired_run_on_phantoms_learns_fbp_images_to_phantoms():
     assert torch.allclose(paired.test_inputs, fbp, atol=1e-6)
     with pytest.raises(ConfigError, match="counts the phantoms"):
         load_config("mnist_denoise", ["data.n_images=10"])
+
+
+def test_psnr_inside_the_organs_is_the_psnr_of_those_pixels_alone():
+    from gankit.kinds.paired import evaluate_pairs
+    from gankit.kinds.paired_baselines import pair_baselines
+    from gankit.kinds.paired_data import load_paired_data
+    from gankit.metrics.image_quality import masked_psnr
+    from gankit.config import load_config
+
+    rng = np.random.default_rng(0)
+    target, prediction = rng.uniform(-1, 1, (2, 1, 6, 6)), rng.uniform(-1, 1, (2, 1, 6, 6))
+    mask = rng.random((2, 1, 6, 6)) < 0.4
+    expected = [10 * np.log10(1 / np.mean(((p - t) / 2)[m] ** 2)) for p, t, m in zip(prediction, target, mask)]
+    got = masked_psnr(torch.from_numpy(prediction), torch.from_numpy(target), torch.from_numpy(mask))
+    assert np.allclose(got.numpy(), expected)
+    assert masked_psnr(torch.zeros(1, 1, 4, 4), torch.ones(1, 1, 4, 4), torch.zeros(1, 1, 4, 4, dtype=torch.bool)).isnan()
+
+    config = load_config("ct_sparse60", ["data.n_images=20", "data.image_size=32", "data.degradation=sparse_view:20"])
+    paired = load_paired_data(config.data, seed=0)
+    organs = paired.test_regions["organs"]
+    tissues = make_phantoms(20, 32, seed=0).tissues
+    assert organs.shape == (4, 1, 32, 32) and organs.any()
+    identity = torch.nn.Conv2d(1, 1, 1, bias=False)  # a "model" that returns its input
+    torch.nn.init.ones_(identity.weight)
+    scores = evaluate_pairs(identity, paired, None, pair_baselines(paired))
+    fbp_organs = masked_psnr(paired.test_inputs, paired.test_targets, organs).mean().item()
+    assert scores["psnr_organs_input_phantoms_sparse_view20_4"] == pytest.approx(fbp_organs)
+    assert scores["psnr_organs_phantoms_sparse_view20_4"] == pytest.approx(fbp_organs)  # the model = its input
+    assert int(organs.sum()) < int((tissues != TISSUES.index("air")).sum())  # organs are a part of the body

@@ -153,7 +153,7 @@ def evaluate_pairs(
     """The model's and the baselines' scores on the held-out pairs (baselines: :func:`pair_baselines`)."""
     outputs = apply_generator(generator, paired.test_inputs)
     return restoration_scores(outputs, baselines, paired.test_targets, tag=paired.tag,
-                              crop=paired.scale if paired.scale > 1 else 0, space=space)
+                              crop=paired.scale if paired.scale > 1 else 0, space=space, regions=paired.test_regions)
 
 
 def apply_generator(generator: nn.Module, inputs: Tensor, batch_size: int = 64) -> Tensor:

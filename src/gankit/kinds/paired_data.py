@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -12,7 +12,7 @@ from torch import Tensor
 from gankit import data
 from gankit.config import PairedDataConfig
 from gankit.data.degradations import parse_degradation
-from gankit.data.phantoms import make_phantoms
+from gankit.data.phantoms import TISSUES, make_phantoms
 from gankit.data.pairs import SKIMAGE_SPLIT, load_paired_folders, random_crops, skimage_images
 from gankit.errors import ConfigError, DataError
 from gankit.kinds.paired_game import INPUTS, TARGETS
@@ -30,6 +30,7 @@ class PairedData:
     test_targets: Tensor
     scale: int
     tag: str  # e.g. mnist_downsample4: the data set and how its inputs were made
+    test_regions: dict[str, Tensor] = field(default_factory=dict)  # masks (N, 1, H, W) scored apart, e.g. organs
 
     @property
     def channels(self) -> int:
@@ -52,20 +53,28 @@ def load_paired_data(cfg: PairedDataConfig, seed: int) -> PairedData:
         test_targets = skimage_images(SKIMAGE_SPLIT["test"], cfg.channels, size)
         return PairedData(degradation(train_targets, seed), train_targets, degradation(test_targets, seed + 1),
                           test_targets, degradation.scale, tag)
-    targets = _clean_images(cfg)
+    targets, regions = _clean_images(cfg)
     inputs = degradation(targets, seed)
     test = held_out(len(targets), cfg.test_fraction, seed)
     train = complement(len(targets), test)
-    return PairedData(inputs[train], targets[train], inputs[test], targets[test], degradation.scale, tag)
+    return PairedData(inputs[train], targets[train], inputs[test], targets[test], degradation.scale, tag,
+                      {name: mask[test] for name, mask in regions.items()})
 
 
-def _clean_images(cfg: PairedDataConfig) -> Tensor:
+def _clean_images(cfg: PairedDataConfig) -> tuple[Tensor, dict[str, Tensor]]:
+    """The source's clean images, and the masks of the regions it scores apart (phantoms: their organs)."""
+    if cfg.name == "phantoms":  # one fixed set of phantoms for every run seed, as the digits are
+        phantoms = make_phantoms(cfg.n_images, cfg.image_size or 64, seed=0)
+        organs = (phantoms.tissues == TISSUES.index("organ")) | (phantoms.tissues == TISSUES.index("lesion"))
+        return phantoms.images(), {"organs": organs[:, None]}
+    return _plain_images(cfg), {}
+
+
+def _plain_images(cfg: PairedDataConfig) -> Tensor:
     if cfg.name == "mnist":
         return data.load_mnist_sample(cfg.image_size or 28)
     if cfg.name == "digits":
         return data.load_digits(cfg.image_size or 8)
-    if cfg.name == "phantoms":  # one fixed set of phantoms for every run seed, as the digits are
-        return make_phantoms(cfg.n_images, cfg.image_size or 64, seed=0).images()
     if cfg.image_size is None:
         raise ConfigError("data.name folder needs data.image_size (the size of the target images)")
     return data.load_image_folder(cfg.path, cfg.image_size, cfg.channels)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["psnr", "ssim", "to_y_channel"]
+__all__ = ["masked_psnr", "psnr", "ssim", "to_y_channel"]
 
 # MATLAB rgb2ycbcr's luma row (ITU-R BT.601, studio swing), for RGB in [0, 1] and Y in [0, 255].
 _Y_OFFSET = 16.0
@@ -77,6 +77,15 @@ def psnr(prediction: torch.Tensor, target: torch.Tensor, *, crop: int = 0, y_cha
     """
     x, y = _prepare(prediction, target, crop, y_channel, min_size=1)
     mse = (x - y).square().mean(dim=(1, 2, 3))
+    return -10.0 * torch.log10(mse)
+
+
+def masked_psnr(prediction: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Per-image PSNR in dB over the pixels where `mask` (N, 1, H, W) is true only (e.g. inside the organs), on
+    [0, 1] images; NaN for an image whose mask is empty."""
+    x, y = _prepare(prediction, target, 0, False, min_size=1)
+    weights = mask.to(torch.float64).expand_as(x)
+    mse = ((x - y).square() * weights).sum(dim=(1, 2, 3)) / weights.sum(dim=(1, 2, 3))
     return -10.0 * torch.log10(mse)
 
 

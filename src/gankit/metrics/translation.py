@@ -3,9 +3,8 @@ translation keeps, and cycle reconstruction error, for the model and its baselin
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-
 import math
+from collections.abc import Callable, Mapping
 
 import torch
 import torch.nn.functional as F
