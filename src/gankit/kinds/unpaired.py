@@ -5,6 +5,7 @@ against the true translation where one is known, with the identity and histogram
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,8 @@ from gankit.nn.image2image import (
 from gankit.sampling import eval_forward
 from gankit.viz import save_image_grid
 
-__all__ = ["UnpairedKind", "build_cycle_players", "evaluate_translation"]
+__all__ = ["TranslationReference", "UnpairedKind", "build_cycle_players", "evaluate_translation",
+           "translation_reference"]
 
 PREVIEW_IMAGES = 4  # held-out images of each domain in the grids: input | translation | round trip (| truth)
 
@@ -95,7 +97,8 @@ class UnpairedKind(GameKind):
         self, config: UnpairedConfig, setup: Setup, drawn: dict[str, nn.Module]
     ) -> Callable[[int], dict[str, float]]:
         unpaired: UnpairedData = setup.data
-        return lambda step: evaluate_translation(drawn, unpaired)
+        reference = translation_reference(unpaired)  # the baselines once, not at every evaluation
+        return lambda step: evaluate_translation(drawn, unpaired, reference)
 
     def restore(self, config: UnpairedConfig, meta: dict[str, Any]) -> dict[str, nn.Module]:
         return build_cycle_players(config, meta)
@@ -118,7 +121,8 @@ class UnpairedKind(GameKind):
         n: int, seed: int, inception_weights: str | Path | None,
     ) -> dict[str, float]:
         """Translation PSNR/SSIM both ways, classes kept and cycle error of the model and its baselines."""
-        return evaluate_translation(players, load_unpaired_data(config.data, config.seed))
+        unpaired = load_unpaired_data(config.data, config.seed)
+        return evaluate_translation(players, unpaired, translation_reference(unpaired))
 
 
 def build_cycle_players(config: UnpairedConfig, meta: dict[str, Any]) -> dict[str, nn.Module]:
@@ -131,46 +135,59 @@ def build_cycle_players(config: UnpairedConfig, meta: dict[str, Any]) -> dict[st
     return {**translators, **critics}
 
 
-def evaluate_translation(players: dict[str, nn.Module], unpaired: UnpairedData) -> dict[str, float]:
-    """Both directions on the held-out images: the model beside the identity and histogram matching (and the
-    true translation's own classes), plus the cycle error of each round trip."""
-    forward, backward = players[TRANSLATORS[0]], players[TRANSLATORS[1]]
-    fake_b, fake_a = apply_generator(forward, unpaired.test_a), apply_generator(backward, unpaired.test_b)
-    classify = as_a = None
+@dataclass
+class TranslationReference:
+    """What an unpaired model is compared with, computed once per run: the scores of the baselines (identity,
+    histogram matching, the truth's own classes) and, per direction, the classifier that reads its outputs
+    (None without digit labels)."""
+
+    baseline_scores: dict[str, float]
+    classify: dict[str, Callable[[Tensor], Tensor] | None]
+
+
+def translation_reference(unpaired: UnpairedData) -> TranslationReference:
+    """Score the baselines of both directions on the held-out images, and load the digit classifier once."""
+    classifier = None
     if unpaired.labels is not None and unpaired.channels == 1 and unpaired.image_size == 28:
         from gankit.metrics.features import load_classifier
 
         classifier = load_classifier("mnist")
-        classify = _no_grad(classifier)
-        as_a = unpaired.translation.as_domain_a
-    results: dict[str, float] = {}
-    for direction, inputs, outputs, truth, reference, view in (
-        ("ab", unpaired.test_a, fake_b, unpaired.truth_ab, unpaired.train_b, as_a),
-        ("ba", unpaired.test_b, fake_a, unpaired.truth_ba, unpaired.train_a, None),
+
+    def reader(view: Callable[[Tensor], Tensor] | None) -> Callable[[Tensor], Tensor] | None:
+        """The classifier's logits, on domain-B images first seen as domain A (`view`) where asked."""
+        if classifier is None:
+            return None
+        return lambda images: eval_forward(classifier, view(images) if view is not None else images)
+
+    classify = {"ab": reader(unpaired.translation.as_domain_a if unpaired.translation else None), "ba": reader(None)}
+    scores: dict[str, float] = {}
+    for direction, inputs, truth, reference in (
+        ("ab", unpaired.test_a, unpaired.truth_ab, unpaired.train_b),
+        ("ba", unpaired.test_b, unpaired.truth_ba, unpaired.train_a),
     ):
-        methods = {"": outputs, "identity": inputs, "histmatch": match_histograms(inputs, reference)}
+        methods = {"identity": inputs, "histmatch": match_histograms(inputs, reference)}
         if truth is not None:
             methods["true"] = truth
-        in_a = _composed(classify, view) if classify is not None else None
-        results.update(translation_scores(methods, direction=direction, tag=unpaired.tag, truth=truth,
-                                          classify=in_a, labels=unpaired.labels))
+        scores.update(translation_scores(methods, direction=direction, tag=unpaired.tag, truth=truth,
+                                         classify=classify[direction], labels=unpaired.labels))
+    return TranslationReference(scores, classify)
+
+
+def evaluate_translation(
+    players: dict[str, nn.Module], unpaired: UnpairedData, reference: TranslationReference
+) -> dict[str, float]:
+    """Both directions on the held-out images: the model's scores beside its baselines' (from `reference`), and
+    the cycle error of each round trip."""
+    forward, backward = players[TRANSLATORS[0]], players[TRANSLATORS[1]]
+    fake_b, fake_a = apply_generator(forward, unpaired.test_a), apply_generator(backward, unpaired.test_b)
+    results = dict(reference.baseline_scores)
+    for direction, outputs, truth in (("ab", fake_b, unpaired.truth_ab), ("ba", fake_a, unpaired.truth_ba)):
+        results.update(translation_scores({"": outputs}, direction=direction, tag=unpaired.tag, truth=truth,
+                                          classify=reference.classify[direction], labels=unpaired.labels))
     suffix = protocol_suffix(unpaired.tag, len(unpaired.test_a))
     results[f"cycle_aba_{suffix}"] = cycle_error(apply_generator(backward, fake_b), unpaired.test_a)
     results[f"cycle_bab_{suffix}"] = cycle_error(apply_generator(forward, fake_a), unpaired.test_b)
     return results
-
-
-def _no_grad(module: nn.Module) -> Callable[[Tensor], Tensor]:
-    def call(x: Tensor) -> Tensor:
-        with torch.no_grad():
-            return module(x)
-
-    return call
-
-
-def _composed(classify: Callable[[Tensor], Tensor], view: Callable[[Tensor], Tensor] | None) -> Callable[[Tensor], Tensor]:
-    """Classify images of domain B by their view as domain A images; domain A images as they are."""
-    return classify if view is None else (lambda images: classify(view(images)))
 
 
 def _critic_layers(config: UnpairedConfig, image_size: int) -> int:
