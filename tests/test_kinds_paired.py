@@ -10,6 +10,7 @@ from PIL import Image
 from skimage.metrics import peak_signal_noise_ratio
 
 from cli_helpers import assert_user_error
+from doc_helpers import run_example
 from gankit.config import load_config
 from gankit.errors import ConfigError
 from gankit.experiment import build_experiment
@@ -179,13 +180,7 @@ def test_paired_config_mistakes_are_one_line(sets, message):
 
 
 def test_the_documented_paired_game_trains():
-    from pathlib import Path
-    import re
-
-    text = (Path(__file__).parents[1] / "docs" / "image2image.md").read_text()
-    code = re.search(r"## Python: a paired game in a few lines.*?```python\n(.*?)```", text, re.S).group(1)
-    namespace: dict = {}
-    exec(compile(code.replace("steps=20", "steps=3"), "image2image.md", "exec"), namespace)
+    namespace = run_example("docs/image2image.md", "## Python: a paired game in a few lines", ("steps=20", "steps=3"))
     G, inputs = namespace["G"], namespace["inputs"]
     assert inputs.shape == (512, 1, 7, 7) and G(inputs[:2]).shape == (2, 1, 28, 28)
     assert namespace["optimizers"]["generator"].state  # the generator took Adam steps

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 from cli_helpers import assert_user_error
+from doc_helpers import run_example
 from scipy import ndimage
 from skimage.exposure import match_histograms as skimage_match_histograms
 from skimage.metrics import peak_signal_noise_ratio
@@ -246,13 +247,7 @@ def test_unpaired_config_mistakes_are_one_line(sets, message):
 
 
 def test_the_documented_cyclegan_trains():
-    import re
-    from pathlib import Path
-
-    text = (Path(__file__).parents[1] / "docs" / "image2image.md").read_text()
-    code = re.search(r"## Python: a CycleGAN in a few lines.*?```python\n(.*?)```", text, re.DOTALL).group(1)
-    namespace: dict = {}
-    exec(compile(code.replace("steps=20", "steps=3"), "image2image.md", "exec"), namespace)
+    namespace = run_example("docs/image2image.md", "## Python: a CycleGAN in a few lines", ("steps=20", "steps=3"))
     game = namespace["game"]
     assert game.pools["a"].count == game.pools["b"].count == 3 * 16  # each critic step stored its 16 translations
     assert all(namespace["optimizers"][p].state for p in game.players)  # all four players took Adam steps

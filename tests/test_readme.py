@@ -1,28 +1,16 @@
-"""The README's API tour runs as written."""
+"""The README's Python examples run as written."""
 
-from pathlib import Path
-
-README = Path(__file__).resolve().parents[1] / "README.md"
+from doc_helpers import run_example
 
 
 def test_api_tour_runs():
-    text = README.read_text()
-    text = text[text.index("## The API in five minutes") :]
-    start = text.index("```python\n") + len("```python\n")
-    code = text[start : text.index("```", start)]
-    namespace: dict = {}
-    exec(compile(code, str(README), "exec"), namespace)
+    namespace = run_example("README.md", "## The API in five minutes")
     assert abs(namespace["toy"].distance() - 1.01**50) < 1e-9
     assert namespace["game"].r1_gamma == 1.0
 
 
 def test_readme_paired_game_example_trains():
-    text = README.read_text()
-    section = text[text.index("## Image to image") :]
-    start = section.index("```python\n") + len("```python\n")
-    code = section[start : section.index("```", start)].replace("steps=20", "steps=2")
-    namespace: dict = {}
-    exec(compile(code, str(README), "exec"), namespace)
+    namespace = run_example("README.md", "## Image to image", ("steps=20", "steps=2"))
     game = namespace["game"]
     assert namespace["inputs"].shape == (512, 1, 7, 7)
     assert game.generator(namespace["inputs"][:2]).shape == (2, 1, 28, 28)
