@@ -9,7 +9,7 @@ from scipy import ndimage
 
 from gankit.data.ct import FIELD_OF_VIEW_MM, MU_WATER, Scan, full_views
 from gankit.data.degradations import parse_degradation
-from gankit.data.phantoms import TISSUES, make_phantoms
+from gankit.data.phantoms import TISSUES, make_phantoms, shepp_logan
 from gankit.errors import ConfigError, DataError
 
 pytest.importorskip("skimage")
@@ -145,3 +145,21 @@ def test_psnr_inside_the_organs_is_the_psnr_of_those_pixels_alone():
     assert scores["psnr_organs_input_phantoms_sparse_view20_4"] == pytest.approx(fbp_organs)
     assert scores["psnr_organs_phantoms_sparse_view20_4"] == pytest.approx(fbp_organs)  # the model = its input
     assert int(organs.sum()) < int((tissues != TISSUES.index("air")).sum())  # organs are a part of the body
+    # Shepp–Logan is scored apart, scanned as the phantoms are (views, and the held-out split's noise seed)
+    head_input, head = paired.fixed_tests["shepp_logan_sparse_view20"]
+    assert torch.equal(head, shepp_logan(32)) and torch.allclose(head_input, Scan(views=20)(head, torch.Generator()))
+    fbp_head = 10 * np.log10(4 / np.mean((head_input.numpy() - head.numpy()) ** 2))
+    assert scores["psnr_shepp_logan_sparse_view20_1"] == pytest.approx(fbp_head, rel=1e-5)
+    assert scores["psnr_input_shepp_logan_sparse_view20_1"] == pytest.approx(fbp_head, rel=1e-5)
+    assert "psnr_organs_shepp_logan_sparse_view20_1" not in scores  # no tissue map for the head
+
+
+def test_shepp_logan_maps_its_unit_intensities_linearly_onto_the_image_range():
+    from skimage.data import shepp_logan_phantom
+
+    head = shepp_logan(400)[0, 0].numpy()  # at the native size resize leaves the values as they are
+    original = shepp_logan_phantom()
+    assert head.shape == (400, 400) and np.allclose(head, original * 2 - 1, atol=1e-6)
+    small = shepp_logan(64)[0, 0].numpy()
+    assert small[0, 0] == -1 and small[32, 32] == pytest.approx(2 * original[200, 200] - 1, abs=0.05)  # air; brain
+    assert 0.8 < small.max() <= 1  # the skull, a little blurred by anti-aliasing

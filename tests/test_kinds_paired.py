@@ -211,7 +211,8 @@ def test_same_size_tasks_hold_tv_denoising_with_its_weight_tuned_on_training_pai
 
     config = load_config("mnist_denoise", ["data.test_fraction=0.01"])
     paired = load_paired_data(config.data, 0)
-    baselines = pair_baselines(paired)
+    assert set(pair_baselines(paired)) == {paired.tag}  # one test set: the held-out pairs
+    baselines = pair_baselines(paired)[paired.tag]
     assert set(baselines) == {"input", "tv"} and torch.equal(baselines["input"], paired.test_inputs)
 
     def mean_psnr(images, targets):  # independently: skimage on [0, 1] images
@@ -228,4 +229,4 @@ def test_same_size_tasks_hold_tv_denoising_with_its_weight_tuned_on_training_pai
     # on noise of std 0.5, TV denoising beats the noisy input by more than 2 dB
     assert mean_psnr(baselines["tv"], paired.test_targets) > mean_psnr(paired.test_inputs, paired.test_targets) + 2
     sr = load_paired_data(_config().data, 0)
-    assert set(pair_baselines(sr)) == {"bicubic"}  # upscaling tasks: bicubic only
+    assert set(pair_baselines(sr)[sr.tag]) == {"bicubic"}  # upscaling tasks: bicubic only

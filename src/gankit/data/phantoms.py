@@ -20,7 +20,7 @@ from torch import Tensor
 
 from gankit.errors import DataError
 
-__all__ = ["HU", "MIN_PHANTOM_SIZE", "TISSUES", "Phantoms", "make_phantoms"]
+__all__ = ["HU", "MIN_PHANTOM_SIZE", "TISSUES", "Phantoms", "make_phantoms", "shepp_logan"]
 
 TISSUES = ("air", "fat", "soft_tissue", "organ", "bone", "lesion")
 # Hounsfield-like units of each tissue (organs and lesions vary around these per phantom).
@@ -60,6 +60,23 @@ def make_phantoms(n: int, size: int = 64, *, seed: int = 0, lesion_rate: float =
         rng = np.random.default_rng(np.random.SeedSequence([seed, i]))
         hu[i, 0], tissues[i], lesion[i] = _phantom(rng, size, lesion_rate)
     return Phantoms(torch.from_numpy(hu), torch.from_numpy(tissues), torch.from_numpy(lesion))
+
+
+def shepp_logan(size: int) -> Tensor:
+    """scikit-image's (modified) Shepp–Logan head phantom as one (1, 1, size, size) image in [-1, 1]: its [0, 1]
+    intensities mapped linearly (background -1 as air, the skull 1), resized with anti-aliasing. The field's fixed
+    test image; a head, so outside the body phantoms' distribution. Air outside the scanner's inscribed circle
+    (anti-aliasing leaks a trace of the skull there at small sizes). Needs scikit-image."""
+    try:
+        from skimage.data import shepp_logan_phantom
+        from skimage.transform import resize
+    except ImportError:
+        raise DataError("the Shepp–Logan phantom comes from scikit-image, which is not installed; run "
+                        "`pip install 'gankit[image]'` (or `pip install scikit-image`)") from None
+    image = resize(shepp_logan_phantom(), (size, size), anti_aliasing=True)
+    rows, cols = np.ogrid[:size, :size]
+    image[(rows - size // 2) ** 2 + (cols - size // 2) ** 2 > (size // 2) ** 2] = 0.0  # air outside the scanned circle
+    return torch.from_numpy(image * 2 - 1).float().clamp(-1, 1)[None, None]
 
 
 def _grid(size: int) -> tuple[np.ndarray, np.ndarray]:

@@ -148,12 +148,16 @@ def build_pair_players(config: PairedConfig, channels: int, scale: int, critic_s
 
 
 def evaluate_pairs(
-    generator: nn.Module, paired: PairedData, space: FeatureSpace | None, baselines: dict[str, Tensor]
+    generator: nn.Module, paired: PairedData, space: FeatureSpace | None, baselines: dict[str, dict[str, Tensor]]
 ) -> dict[str, float]:
-    """The model's and the baselines' scores on the held-out pairs (baselines: :func:`pair_baselines`)."""
-    outputs = apply_generator(generator, paired.test_inputs)
-    return restoration_scores(outputs, baselines, paired.test_targets, tag=paired.tag,
-                              crop=paired.scale if paired.scale > 1 else 0, space=space, regions=paired.test_regions)
+    """The model's and the baselines' scores on every test set of the run (baselines: :func:`pair_baselines`):
+    the held-out pairs (with FID where a feature space is known, and their regions) and each fixed test image."""
+    scores: dict[str, float] = {}
+    for tag, (inputs, targets, regions) in paired.test_sets().items():
+        scores |= restoration_scores(apply_generator(generator, inputs), baselines[tag], targets, tag=tag,
+                                     crop=paired.scale if paired.scale > 1 else 0,
+                                     space=space if tag == paired.tag else None, regions=regions)
+    return scores
 
 
 def apply_generator(generator: nn.Module, inputs: Tensor, batch_size: int = 64) -> Tensor:

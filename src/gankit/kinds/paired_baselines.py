@@ -14,7 +14,7 @@ from gankit.metrics.image_quality import psnr
 
 __all__ = ["TV_WEIGHTS", "pair_baselines", "tune_tv_weight", "tv_denoise"]
 
-TV_WEIGHTS = (0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4, 0.8)  # candidates, for a [0, 1] image
+TV_WEIGHTS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4, 0.8)  # candidates, for a [0, 1] image
 TUNING_PAIRS = 64  # training pairs the TV weight is chosen on (never the held-out ones)
 
 
@@ -34,17 +34,16 @@ def tune_tv_weight(inputs: Tensor, targets: Tensor) -> float:
     return TV_WEIGHTS[int(np.argmax(scores))]
 
 
-def pair_baselines(paired: PairedData) -> dict[str, Tensor]:
-    """`{name: outputs}` of each baseline on the held-out inputs: `bicubic` (upscaling tasks) or `input`, and
-    `tv` (same-size tasks, weight tuned on the first TUNING_PAIRS training pairs) where scikit-image is present."""
-    size = paired.test_targets.shape[-2:]
+def pair_baselines(paired: PairedData) -> dict[str, dict[str, Tensor]]:
+    """`{test tag: {name: outputs}}` of each baseline on each test set (:meth:`PairedData.test_sets`): `bicubic`
+    (upscaling tasks) or `input`, and `tv` (same-size tasks, where scikit-image is present), its weight tuned once
+    on the first TUNING_PAIRS training pairs."""
+    sets = paired.test_sets()
     if paired.scale > 1:
-        return {"bicubic": upsampled(paired.test_inputs, size)}
-    baselines = {"input": paired.test_inputs}
+        return {tag: {"bicubic": upsampled(inputs, targets.shape[-2:])} for tag, (inputs, targets, _) in sets.items()}
     try:
         import skimage.restoration  # noqa: F401
     except ImportError:
-        return baselines
+        return {tag: {"input": inputs} for tag, (inputs, _, _) in sets.items()}
     weight = tune_tv_weight(paired.train_inputs[:TUNING_PAIRS], paired.train_targets[:TUNING_PAIRS])
-    baselines["tv"] = tv_denoise(paired.test_inputs, weight)
-    return baselines
+    return {tag: {"input": inputs, "tv": tv_denoise(inputs, weight)} for tag, (inputs, _, _) in sets.items()}

@@ -12,7 +12,7 @@ from torch import Tensor
 from gankit import data
 from gankit.config import PairedDataConfig
 from gankit.data.degradations import parse_degradation
-from gankit.data.phantoms import TISSUES, make_phantoms
+from gankit.data.phantoms import TISSUES, make_phantoms, shepp_logan
 from gankit.data.pairs import SKIMAGE_SPLIT, load_paired_folders, random_crops, skimage_images
 from gankit.errors import ConfigError, DataError
 from gankit.kinds.paired_game import INPUTS, TARGETS
@@ -31,10 +31,18 @@ class PairedData:
     scale: int
     tag: str  # e.g. mnist_downsample4: the data set and how its inputs were made
     test_regions: dict[str, Tensor] = field(default_factory=dict)  # masks (N, 1, H, W) scored apart, e.g. organs
+    fixed_tests: dict[str, tuple[Tensor, Tensor]] = field(default_factory=dict)  # tag → (inputs, targets) of fixed
+    # test images scored apart from the held-out split (phantoms: Shepp–Logan, tag shepp_logan_<degradation>)
 
     @property
     def channels(self) -> int:
         return self.train_targets.shape[1]
+
+    def test_sets(self) -> dict[str, tuple[Tensor, Tensor, dict[str, Tensor]]]:
+        """Every set a run is scored on, by tag: (inputs, targets, region masks) of the held-out pairs, then of
+        each fixed test image."""
+        return {self.tag: (self.test_inputs, self.test_targets, self.test_regions),
+                **{tag: (inputs, targets, {}) for tag, (inputs, targets) in self.fixed_tests.items()}}
 
 
 def load_paired_data(cfg: PairedDataConfig, seed: int) -> PairedData:
@@ -46,7 +54,8 @@ def load_paired_data(cfg: PairedDataConfig, seed: int) -> PairedData:
         train = complement(len(targets), test)
         return PairedData(inputs[train], targets[train], inputs[test], targets[test], scale, "paired_folders")
     degradation = parse_degradation(cfg.degradation)
-    tag = f"{cfg.name}_{degradation.spec.replace(':', '').replace('+', '_').replace('.', 'p')}"
+    how = degradation.spec.replace(':', '').replace('+', '_').replace('.', 'p')
+    tag = f"{cfg.name}_{how}"
     if cfg.name == "skimage":  # a fixed split by image, as the SR literature's named test sets
         size = cfg.image_size or 128
         train_targets = skimage_images(SKIMAGE_SPLIT["train"], cfg.channels, size)
@@ -57,8 +66,12 @@ def load_paired_data(cfg: PairedDataConfig, seed: int) -> PairedData:
     inputs = degradation(targets, seed)
     test = held_out(len(targets), cfg.test_fraction, seed)
     train = complement(len(targets), test)
+    fixed = {}
+    if cfg.name == "phantoms":  # the field's fixed test image, scanned as the phantoms are
+        head = shepp_logan(targets.shape[-1])
+        fixed[f"shepp_logan_{how}"] = (degradation(head, seed + 1), head)
     return PairedData(inputs[train], targets[train], inputs[test], targets[test], degradation.scale, tag,
-                      {name: mask[test] for name, mask in regions.items()})
+                      {name: mask[test] for name, mask in regions.items()}, fixed)
 
 
 def _clean_images(cfg: PairedDataConfig) -> tuple[Tensor, dict[str, Tensor]]:
