@@ -137,13 +137,16 @@ class PairedConfig(RunConfig):
 
 
 class UnpairedDataConfig(_Section):
-    """Two unpaired domains: MNIST digits (A) and a known translation of other digits (B), or two folders."""
+    """Two unpaired domains: MNIST digits (A) and a known translation of other digits (B), CT-like and MR-like
+    renderings of different CT phantoms, or two folders."""
 
-    name: Literal["mnist", "folders"] = "mnist"
-    translation: str | None = "invert"  # mnist: domain B is this translation (invert, dilate:R) of images A never has
+    name: Literal["mnist", "phantoms", "folders"] = "mnist"
+    translation: str | None = None  # mnist: domain B is this translation (invert, the default; dilate:R) of
+    # images A never has
+    n_images: int = Field(2000, gt=1)  # phantoms: how many random CT phantoms (gankit.data.phantoms) to draw
     a: str | None = None  # folders: the images of domain A
     b: str | None = None  # folders: the images of domain B
-    image_size: int | None = Field(None, gt=0)  # folders: side of the images (mnist: 28); a multiple of 4
+    image_size: int | None = Field(None, gt=0)  # folders: side of the images (mnist: 28, phantoms: 64); a multiple of 4
     channels: Literal[1, 3] = 1  # folders
     test_fraction: float = Field(0.2, gt=0, lt=1)  # images of each domain held out for evaluation
 
@@ -151,9 +154,11 @@ class UnpairedDataConfig(_Section):
     def _sources_named(self) -> UnpairedDataConfig:
         if self.name == "folders" and (self.a is None or self.b is None or self.image_size is None):
             raise ValueError("data.name folders needs data.a and data.b (two folders of images) and data.image_size")
-        if (self.name == "mnist") != (self.translation is not None):
-            raise ValueError("data.translation makes domain B of mnist (invert or dilate:R); folders bring their own "
-                             "domain B, so give it for mnist only")
+        if self.name != "mnist" and self.translation is not None:
+            raise ValueError(f"data.translation makes domain B of mnist (invert or dilate:R); {self.name} bring their "
+                             "own domain B, so remove it")
+        if self.name != "phantoms" and self.n_images != 2000:
+            raise ValueError("data.n_images counts the phantoms of data.name phantoms; remove it for other sources")
         if self.image_size is not None and self.image_size % 4:
             raise ValueError(f"data.image_size {self.image_size} must be a multiple of 4 (the translator halves the "
                              f"image twice); use {self.image_size - self.image_size % 4 or 4}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,8 @@ from torch import Tensor, nn
 
 from gankit import losses
 from gankit.config import UnpairedConfig
+from gankit.data.modalities import segment as segment_tissues
+from gankit.data.phantoms import TISSUES
 from gankit.data.translations import match_histograms
 from gankit.errors import ConfigError
 from gankit.kinds.base import GameKind, PlayerOptimizer, Preview, Setup, critic_outputs
@@ -120,7 +123,7 @@ class UnpairedKind(GameKind):
         self, config: UnpairedConfig, players: dict[str, nn.Module], meta: dict[str, Any], metrics: Collection[str], *,
         n: int, seed: int, inception_weights: str | Path | None,
     ) -> dict[str, float]:
-        """Translation PSNR/SSIM both ways, classes kept and cycle error of the model and its baselines."""
+        """Translation PSNR/SSIM both ways, classes or tissues kept and cycle error of the model and its baselines."""
         unpaired = load_unpaired_data(config.data, config.seed)
         return evaluate_translation(players, unpaired, translation_reference(unpaired))
 
@@ -138,11 +141,19 @@ def build_cycle_players(config: UnpairedConfig, meta: dict[str, Any]) -> dict[st
 @dataclass
 class TranslationReference:
     """What an unpaired model is compared with, computed once per run: the scores of the baselines (identity,
-    histogram matching, the truth's own classes) and, per direction, the classifier that reads its outputs
-    (None without digit labels)."""
+    histogram matching, the truth's own classes or tissues) and, per direction, how its outputs are read: the
+    classifier (None without digit labels) and the segmentation (None without tissue maps)."""
 
     baseline_scores: dict[str, float]
     classify: dict[str, Callable[[Tensor], Tensor] | None]
+    segment: dict[str, Callable[[Tensor], Tensor] | None]
+
+    def score(self, unpaired: UnpairedData, outputs: dict[str, Tensor], direction: str) -> dict[str, float]:
+        """:func:`translation_scores` of named outputs of one direction, read as this reference reads them."""
+        truth = unpaired.truth_ab if direction == "ab" else unpaired.truth_ba
+        return translation_scores(outputs, direction=direction, tag=unpaired.tag, truth=truth,
+                                  classify=self.classify[direction], labels=unpaired.labels,
+                                  segment=self.segment[direction], tissues=unpaired.tissues, tissue_names=TISSUES)
 
 
 def translation_reference(unpaired: UnpairedData) -> TranslationReference:
@@ -160,17 +171,21 @@ def translation_reference(unpaired: UnpairedData) -> TranslationReference:
         return lambda images: eval_forward(classifier, view(images) if view is not None else images)
 
     classify = {"ab": reader(unpaired.translation.as_domain_a if unpaired.translation else None), "ba": reader(None)}
-    scores: dict[str, float] = {}
-    for direction, inputs, truth, reference in (
+    segment: dict[str, Callable[[Tensor], Tensor] | None] = {"ab": None, "ba": None}
+    if unpaired.modalities is not None:  # outputs of A → B are read in B's contrast table, and back
+        modality_a, modality_b = unpaired.modalities
+        segment = {"ab": partial(segment_tissues, modality=modality_b),
+                   "ba": partial(segment_tissues, modality=modality_a)}
+    reference = TranslationReference({}, classify, segment)
+    for direction, inputs, truth, train_other in (
         ("ab", unpaired.test_a, unpaired.truth_ab, unpaired.train_b),
         ("ba", unpaired.test_b, unpaired.truth_ba, unpaired.train_a),
     ):
-        methods = {"identity": inputs, "histmatch": match_histograms(inputs, reference)}
+        methods = {"identity": inputs, "histmatch": match_histograms(inputs, train_other)}
         if truth is not None:
             methods["true"] = truth
-        scores.update(translation_scores(methods, direction=direction, tag=unpaired.tag, truth=truth,
-                                         classify=classify[direction], labels=unpaired.labels))
-    return TranslationReference(scores, classify)
+        reference.baseline_scores |= reference.score(unpaired, methods, direction)
+    return reference
 
 
 def evaluate_translation(
@@ -181,9 +196,8 @@ def evaluate_translation(
     forward, backward = players[TRANSLATORS[0]], players[TRANSLATORS[1]]
     fake_b, fake_a = apply_generator(forward, unpaired.test_a), apply_generator(backward, unpaired.test_b)
     results = dict(reference.baseline_scores)
-    for direction, outputs, truth in (("ab", fake_b, unpaired.truth_ab), ("ba", fake_a, unpaired.truth_ba)):
-        results.update(translation_scores({"": outputs}, direction=direction, tag=unpaired.tag, truth=truth,
-                                          classify=reference.classify[direction], labels=unpaired.labels))
+    for direction, outputs in (("ab", fake_b), ("ba", fake_a)):
+        results |= reference.score(unpaired, {"": outputs}, direction)
     suffix = protocol_suffix(unpaired.tag, len(unpaired.test_a))
     results[f"cycle_aba_{suffix}"] = cycle_error(apply_generator(backward, fake_b), unpaired.test_a)
     results[f"cycle_bab_{suffix}"] = cycle_error(apply_generator(forward, fake_a), unpaired.test_b)

@@ -12,6 +12,7 @@ from torch import Tensor
 
 from gankit.metrics.evaluate import protocol_suffix
 from gankit.metrics.image_quality import psnr, ssim
+from gankit.metrics.segmentation import dice_per_label
 
 __all__ = ["class_kept", "cycle_error", "registered_psnr", "translation_scores"]
 
@@ -47,6 +48,8 @@ def registered_psnr(images: Tensor, truth: Tensor, max_shift: int = 2) -> tuple[
 def translation_scores(
     outputs: Mapping[str, Tensor], *, direction: str, tag: str, truth: Tensor | None = None,
     classify: Callable[[Tensor], Tensor] | None = None, labels: Tensor | None = None,
+    segment: Callable[[Tensor], Tensor] | None = None, tissues: Tensor | None = None,
+    tissue_names: tuple[str, ...] = (),
 ) -> dict[str, float]:
     """`{protocol: value}` of every named output of one direction (`ab` or `ba`) of the held-out images.
 
@@ -56,7 +59,9 @@ def translation_scores(
     images' labels, the share of translations still classified as their source's digit (`classes_...`). For
     the model, also the PSNR after the best whole-pixel registration within ±2 pixels (`psnr_registered_...`, see
     :func:`registered_psnr`) and that shift (`shift_y_...`, `shift_x_...`): a translation can be right but
-    displaced, which PSNR alone reads as wrong.
+    displaced, which PSNR alone reads as wrong. With `segment` (images → label maps) and the images' true
+    label maps `tissues`, the Dice of each label of `tissue_names` (`dice_<label>_...`) and their mean over
+    the labels the truth holds (`dice_...`): whether the anatomy survives the translation.
     """
     results: dict[str, float] = {}
     for method, images in outputs.items():
@@ -71,4 +76,9 @@ def translation_scores(
                 results[f"shift_y_{suffix}"], results[f"shift_x_{suffix}"] = map(float, shift)
         if classify is not None and labels is not None:
             results[f"classes_{suffix}"] = class_kept(classify, images, labels)
+        if segment is not None and tissues is not None:
+            dice = dice_per_label(segment(images), tissues, tissue_names)
+            results |= {f"dice_{name}_{suffix}": value for name, value in dice.items()}
+            present = [name for label, name in enumerate(tissue_names) if bool((tissues == label).any())]
+            results[f"dice_{suffix}"] = sum(dice[name] for name in present) / len(present)
     return results
