@@ -298,6 +298,10 @@ def rebalance(
         Optional[list[str]], typer.Option("--set", help="override a GAN config key, e.g. --set optim.lr_d=1e-4")
     ] = None,
     evaluate: Annotated[bool, typer.Option(help="score a classifier on real / real+synthetic / synthetic data")] = True,
+    classifier: Annotated[
+        Optional[str], typer.Option(help="logistic | cnn (images): the downstream classifier (default: cnn for "
+                                         "phantoms, logistic otherwise)")
+    ] = None,
     progress: Annotated[bool, typer.Option(help="show a progress bar while the GAN trains")] = True,
 ) -> None:
     """Fill up the small classes of a labelled data set with a conditional GAN's samples, and test whether it helps.
@@ -313,7 +317,7 @@ def rebalance(
     result = run_rebalance(
         data, out=out, labels=labels, target=target, imbalance=imbalance, test_fraction=test_fraction,
         generator=generator, config=config, steps=steps, seed=seed, overrides=set_ or [], evaluate=evaluate,
-        progress=progress,
+        progress=progress, classifier=classifier,
     )
     counts = result.summary["counts"]
     added = sum(counts["synthetic"].values())

@@ -17,13 +17,14 @@ class DataConfig(_Section):
     """Where the real samples come from."""
 
     name: Literal[
-        "mnist", "digits", "stacked_mnist", "ring8", "grid25", "folder", "npy", "breast_cancer", "wine"
+        "mnist", "digits", "stacked_mnist", "phantoms", "ring8", "grid25", "folder", "npy", "breast_cancer", "wine"
     ] = "mnist"
     path: str | None = None  # folder of images or .npy file
     labels: str | None = None  # npy only: a .npy of integer class labels (N,) or condition vectors (N, D)
     image_size: int | None = Field(None, gt=0)  # None: the source's native size (mnist 28, digits 8)
     channels: Literal[1, 3] = 1  # folder only
-    n_samples: int = Field(20_000, gt=0)  # 2D mixtures and stacked_mnist: how many samples to draw
+    n_samples: int = Field(20_000, gt=0)  # 2D mixtures, stacked_mnist and phantoms: how many samples to draw
+    # (phantoms: CT slices labelled by whether they hold a lesion, gankit.data.phantoms.lesion_phantoms)
 
 
 class ModelConfig(_Section):

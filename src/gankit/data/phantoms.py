@@ -20,11 +20,14 @@ from torch import Tensor
 
 from gankit.errors import DataError
 
-__all__ = ["HU", "MIN_PHANTOM_SIZE", "TISSUES", "Phantoms", "make_phantoms", "shepp_logan"]
+__all__ = ["HIGH_CONTRAST", "HU", "LESION_CLASSES", "LOW_CONTRAST", "MIN_PHANTOM_SIZE", "TISSUES", "Phantoms",
+           "lesion_phantoms", "make_phantoms", "shepp_logan"]
 
 TISSUES = ("air", "fat", "soft_tissue", "organ", "bone", "lesion")
 # Hounsfield-like units of each tissue (organs and lesions vary around these per phantom).
 HU = {"air": -1000.0, "fat": -100.0, "soft_tissue": 40.0, "organ": 60.0, "bone": 700.0}
+LOW_CONTRAST = (20.0, 40.0)  # HU between a lesion and its organ: subtle
+HIGH_CONTRAST = (150.0, 300.0)  # conspicuous
 MIN_PHANTOM_SIZE = 32  # below this the thinnest structures (the bone ring, lesions) are under a pixel
 
 
@@ -45,12 +48,18 @@ class Phantoms:
         return len(self.hu)
 
 
-def make_phantoms(n: int, size: int = 64, *, seed: int = 0, lesion_rate: float = 0.0) -> Phantoms:
+def make_phantoms(n: int, size: int = 64, *, seed: int = 0, lesion_rate: float = 0.0,
+                  lesion_contrast: tuple[float, float] = LOW_CONTRAST) -> Phantoms:
     """`n` random phantoms of `size` pixels; phantom i depends only on (seed, i), so a larger `n` extends a
-    smaller one. Each has a lesion with probability `lesion_rate`."""
+    smaller one. Each has a lesion with probability `lesion_rate`, darker or brighter than its organ by a
+    uniform draw from `lesion_contrast` HU (LOW_CONTRAST: subtle, as most lesions in unenhanced CT;
+    HIGH_CONTRAST: conspicuous, as calcified or contrast-enhanced ones)."""
     if isinstance(size, bool) or not isinstance(size, int) or size < MIN_PHANTOM_SIZE:
         raise DataError(f"phantom size {size!r} is below {MIN_PHANTOM_SIZE} pixels, where the bone ring and lesions "
                         f"are thinner than a pixel; use {MIN_PHANTOM_SIZE} or more (64 and 128 are the presets')")
+    low, high = lesion_contrast
+    if not 0 < low <= high:
+        raise DataError(f"lesion_contrast must be (low, high) HU with 0 < low <= high, got {lesion_contrast}")
     if not 0 <= lesion_rate <= 1:
         raise DataError(f"lesion_rate must be a probability in [0, 1], got {lesion_rate}")
     hu = np.empty((n, 1, size, size), np.float32)
@@ -58,8 +67,18 @@ def make_phantoms(n: int, size: int = 64, *, seed: int = 0, lesion_rate: float =
     lesion = np.zeros(n, bool)
     for i in range(n):
         rng = np.random.default_rng(np.random.SeedSequence([seed, i]))
-        hu[i, 0], tissues[i], lesion[i] = _phantom(rng, size, lesion_rate)
+        hu[i, 0], tissues[i], lesion[i] = _phantom(rng, size, lesion_rate, lesion_contrast)
     return Phantoms(torch.from_numpy(hu), torch.from_numpy(tissues), torch.from_numpy(lesion))
+
+
+LESION_CLASSES = ("no_lesion", "lesion")
+
+
+def lesion_phantoms(n: int = 2000, size: int = 64) -> tuple[Tensor, Tensor]:
+    """The labelled set of lesion detection: images of `n` phantoms (seed 0), half of them (at random) with a
+    conspicuous lesion (HIGH_CONTRAST), and their labels (0 no lesion, 1 lesion; LESION_CLASSES)."""
+    phantoms = make_phantoms(n, size, seed=0, lesion_rate=0.5, lesion_contrast=HIGH_CONTRAST)
+    return phantoms.images(), phantoms.lesion.long()
 
 
 def shepp_logan(size: int) -> Tensor:
@@ -94,7 +113,8 @@ def _ellipse(y: np.ndarray, x: np.ndarray, centre: tuple[float, float], axes: tu
     return np.sqrt((u / axes[0]) ** 2 + (v / axes[1]) ** 2)
 
 
-def _phantom(rng: np.random.Generator, size: int, lesion_rate: float) -> tuple[np.ndarray, np.ndarray, bool]:
+def _phantom(rng: np.random.Generator, size: int, lesion_rate: float,
+             lesion_contrast: tuple[float, float]) -> tuple[np.ndarray, np.ndarray, bool]:
     y, x = _grid(size)
     index = {name: k for k, name in enumerate(TISSUES)}
     centre = tuple(rng.normal(0, 0.02, 2))
@@ -125,13 +145,13 @@ def _phantom(rng: np.random.Generator, size: int, lesion_rate: float) -> tuple[n
     hu[soft] += (12 * texture / (texture.std() + 1e-8))[soft]
     has_lesion = bool(rng.random() < lesion_rate) and max(ndimage.distance_transform_edt(o).max() for o in organs) > 4
     if has_lesion:
-        _add_lesion(rng, y, x, organs, tissues, hu, index["lesion"], size)
+        _add_lesion(rng, y, x, organs, tissues, hu, index["lesion"], size, lesion_contrast)
     return hu, tissues, has_lesion
 
 
 def _add_lesion(rng: np.random.Generator, y: np.ndarray, x: np.ndarray, organs: list[np.ndarray],
-                tissues: np.ndarray, hu: np.ndarray, label: int, size: int) -> None:
-    """A small ellipse, at least 3 pixels across, wholly inside the largest organ: 20-40 HU darker or brighter."""
+                tissues: np.ndarray, hu: np.ndarray, label: int, size: int, contrast: tuple[float, float]) -> None:
+    """A small ellipse, at least 3 pixels across, wholly inside the largest organ: `contrast` HU darker or brighter."""
     organ = max(organs, key=np.count_nonzero)  # organs are drawn last: every pixel of it is still organ
     depth = ndimage.distance_transform_edt(organ)  # pixels to the organ's edge
     radius_px = min(max(1.5, rng.uniform(0.04, 0.07) * size / 2), depth.max() - 1.5)
@@ -141,4 +161,4 @@ def _add_lesion(rng: np.random.Generator, y: np.ndarray, x: np.ndarray, organs: 
     radius = radius_px * 2 / size
     inside = (_ellipse(y, x, centre, (radius, radius * rng.uniform(0.7, 1.0)), rng.uniform(0, np.pi)) < 1) & organ
     tissues[inside] = label
-    hu[inside] += rng.choice([-1, 1]) * rng.uniform(20, 40)
+    hu[inside] += rng.choice([-1, 1]) * rng.uniform(*contrast)

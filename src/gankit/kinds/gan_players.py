@@ -35,6 +35,11 @@ def load_real_data(cfg: DataConfig, seed: int) -> RealData:
     if cfg.name == "digits":
         images, labels = data.load_digits(cfg.image_size or 8, with_labels=True)
         return RealData(images, labels=labels)
+    if cfg.name == "phantoms":
+        from gankit.data.phantoms import lesion_phantoms
+
+        images, labels = lesion_phantoms(cfg.n_samples, cfg.image_size or 64)
+        return RealData(images, labels=labels)
     if cfg.name in data.TABULAR:
         table, labels = data.load_tabular(cfg.name)
         return RealData(table.features, labels=labels, scale=table)

@@ -3,9 +3,10 @@
 (a) ``real``: the imbalanced real training part; (b) ``real+synthetic``: the rebalanced set;
 (c) ``synthetic``: synthetic rows only (train on synthetic, test on real: TSTR); (d)
 ``real+oversampled``: (b)'s counts reached by repeating real rows (random oversampling), the
-baseline synthetic rows have to beat. The classifier is scikit-learn's LogisticRegression with the
-settings in :data:`CLASSIFIER`, the same for every set, on the features the caller gives
-(standardized columns, or flattened pixels in [-1, 1]).
+baseline synthetic rows have to beat. The classifier is the same for every set: scikit-learn's
+LogisticRegression with the settings in :data:`CLASSIFIER` (`logistic`, on standardized columns or
+flattened pixels), or for images the small CNN of :mod:`gankit.rebalance.detector` (`cnn`), which finds a
+pattern wherever it is.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ import warnings
 
 import numpy as np
 
-__all__ = ["CLASSIFIER", "SET_TITLES", "downstream_scores", "evaluate_downstream", "format_table"]
+__all__ = ["CLASSIFIER", "CLASSIFIERS", "SET_TITLES", "class_memorization", "downstream_scores", "evaluate_downstream", "format_table"]
 
 CLASSIFIER = {"C": 0.1, "max_iter": 2000}
+CLASSIFIERS = ("logistic", "cnn")
 SET_TITLES = {
     "real": "(a) real, imbalanced",
     "real+synthetic": "(b) real + synthetic",
@@ -26,7 +28,8 @@ SET_TITLES = {
 
 
 def downstream_scores(
-    x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_test: np.ndarray, n_classes: int
+    x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_test: np.ndarray, n_classes: int,
+    classifier: str = "logistic", seed: int = 0,
 ) -> dict[str, object]:
     """Fit the fixed classifier on (x_train, y_train); balanced accuracy and recall per class on the test set."""
     from sklearn.exceptions import ConvergenceWarning
@@ -36,6 +39,10 @@ def downstream_scores(
     classes = np.unique(y_train)
     if len(classes) == 1:  # LogisticRegression refuses one class; such a model predicts it everywhere
         predicted, converged = np.full(len(y_test), classes[0]), True
+    elif classifier == "cnn":
+        from gankit.rebalance.detector import fit_cnn
+
+        predicted, converged = fit_cnn(x_train, y_train, n_classes, seed)(x_test), True
     else:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
@@ -56,6 +63,8 @@ def evaluate_downstream(
     y_test: np.ndarray,
     class_names: list[str],
     minority: list[int],
+    classifier: str = "logistic",
+    seed: int = 0,
 ) -> dict[str, object]:
     """Scores of the fixed classifier trained on each named set, with the minority classes' mean recall.
 
@@ -63,18 +72,53 @@ def evaluate_downstream(
     """
     results: dict[str, object] = {}
     for name, (x, y) in train_sets.items():
-        scores = downstream_scores(x, y, x_test, y_test, len(class_names))
+        scores = downstream_scores(x, y, x_test, y_test, len(class_names), classifier, seed)
         recall = scores.pop("recall")
         scores["recall"] = dict(zip(class_names, recall))
         scores["minority_recall"] = float(np.mean([recall[c] for c in minority])) if minority else None
         results[name] = scores
     return {
-        "classifier": "LogisticRegression(" + ", ".join(f"{k}={v}" for k, v in CLASSIFIER.items()) + ")",
+        "classifier": _described(classifier),
         "test_rows": int(len(y_test)),
         "test_counts": dict(zip(class_names, np.bincount(y_test, minlength=len(class_names)).tolist())),
         "minority": [class_names[c] for c in minority],
         "sets": results,
     }
+
+
+def class_memorization(
+    real_x: np.ndarray, real_y: np.ndarray, synthetic_x: np.ndarray, synthetic_y: np.ndarray, class_names: list[str]
+) -> dict[str, dict[str, float]]:
+    """For each class with synthetic rows and at least two real ones: does the synthetic part copy the real?
+
+    Nearest-neighbour distances in the classifier's input space (gankit.metrics.memorization): `copy_fraction`
+    is the share of synthetic rows nearer to a real row of their class than the real rows' median distance to
+    their nearest other real row (about 0.5 for fresh samples, near 1 for copies), with both medians.
+    """
+    from gankit.metrics.memorization import (
+        memorization_summary, nearest_neighbour_distances, self_nearest_neighbour_distances,
+    )
+
+    results = {}
+    for label, name in enumerate(class_names):
+        n_real, n_fake = int((real_y == label).sum()), int((synthetic_y == label).sum())
+        if n_fake == 0 or n_real < 2:
+            continue
+        real = real_x[real_y == label].reshape(n_real, -1)
+        fake = synthetic_x[synthetic_y == label].reshape(n_fake, -1)
+        summary = memorization_summary(nearest_neighbour_distances(fake, real), self_nearest_neighbour_distances(real))
+        results[name] = {"synthetic_rows": len(fake), "real_rows": len(real),
+                         "copy_fraction": summary["copy_fraction"], "median": summary["median"],
+                         "reference_median": summary["reference_median"]}
+    return results
+
+
+def _described(classifier: str) -> str:
+    if classifier == "cnn":
+        from gankit.rebalance.detector import CNN_SETTINGS
+
+        return "CNN(" + ", ".join(f"{k}={v}" for k, v in CNN_SETTINGS.items()) + ")"
+    return "LogisticRegression(" + ", ".join(f"{k}={v}" for k, v in CLASSIFIER.items()) + ")"
 
 
 def format_table(evaluation: dict[str, object]) -> str:
@@ -96,4 +140,8 @@ def format_table(evaluation: dict[str, object]) -> str:
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     line = lambda cells: "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths)) + " |"  # noqa: E731
     rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
-    return "\n".join([line(header), rule, *map(line, rows)])
+    copies = [f"{name} {m['copy_fraction']:.2f} ({m['synthetic_rows']} synthetic vs {m['real_rows']} real rows)"
+              for name, m in evaluation.get("memorization", {}).items()]
+    notes = ["", "copy fraction of the synthetic rows (0.5: fresh samples, 1: copies of real rows): "
+             + "; ".join(copies)] if copies else []
+    return "\n".join([line(header), rule, *map(line, rows), *notes])

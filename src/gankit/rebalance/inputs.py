@@ -21,11 +21,12 @@ from gankit import data as sources
 from gankit.errors import ConfigError, DataError
 
 __all__ = [
-    "BUILTIN", "LabeledData", "apply_imbalance", "load_labeled", "parse_class_fractions", "resolve_class",
+    "BUILTIN", "SOFT_TISSUE_WINDOW", "LabeledData", "apply_imbalance", "load_labeled", "parse_class_fractions", "resolve_class",
     "stratified_split", "target_counts",
 ]
 
-BUILTIN = ("mnist", "digits", "breast_cancer", "wine")
+BUILTIN = ("mnist", "digits", "phantoms", "breast_cancer", "wine")
+SOFT_TISSUE_WINDOW = (-0.16, 0.24)  # 40 ± 200 HU as HU / 1000: what a reader of abdominal CT looks at
 DCGAN_SIZES = (28, 32, 64)
 
 
@@ -48,6 +49,9 @@ class LabeledData:
     label_column: str | None = None
     cells: list[list[str]] = field(default_factory=list)
     integer_columns: np.ndarray | None = None  # CSV: feature columns holding only whole numbers
+    window: tuple[float, float] | None = None  # images: the value interval the downstream classifier sees,
+    # stretched to [-1, 1] (phantoms: a CT soft-tissue window)
+    classifier: str = "logistic"  # the downstream classifier when the user names none (phantoms: cnn)
 
     @property
     def n_classes(self) -> int:
@@ -105,6 +109,12 @@ def load_labeled(source: str, labels: str | None = None) -> LabeledData:
 
 
 def _builtin(name: str) -> LabeledData:
+    if name == "phantoms":  # 2,000 64-pixel CT slices, a conspicuous lesion in half of them
+        from gankit.data.phantoms import LESION_CLASSES, lesion_phantoms
+
+        images, lesion = lesion_phantoms()
+        return LabeledData(images.numpy(), lesion.numpy(), list(LESION_CLASSES), "image", name, "signed",
+                           window=SOFT_TISSUE_WINDOW, classifier="cnn")
     if name == "mnist":
         images, labels = sources.load_mnist_sample(28, with_labels=True)
     elif name == "digits":  # 8x8, upsampled to the smallest DCGAN size

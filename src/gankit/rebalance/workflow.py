@@ -30,7 +30,7 @@ from gankit.config import GANConfig, config_from_dict, load_config
 from gankit.data import TABULAR, load_tabular, standardize
 from gankit.errors import ConfigError, DataError
 from gankit.nn.conditional import ConditionSpec
-from gankit.rebalance.evaluation import evaluate_downstream, format_table
+from gankit.rebalance.evaluation import CLASSIFIERS, class_memorization, evaluate_downstream, format_table
 from gankit.rebalance.inputs import (
     LabeledData, apply_imbalance, load_labeled, parse_class_fractions, stratified_split, target_counts,
 )
@@ -94,6 +94,7 @@ def rebalance(
     overrides: list[str] | tuple[str, ...] = (),
     evaluate: bool = True,
     progress: bool = False,
+    classifier: str | None = None,
 ) -> RebalanceResult:
     """Split off a real test set, train (or reuse) a conditional GAN on the rest, write a rebalanced set, score it."""
     started = time.perf_counter()
@@ -106,13 +107,14 @@ def rebalance(
                           "a new one: drop them")
     plan = make_plan(source, labels, target, imbalance, test_fraction, seed)
     data, train = plan.data, plan.train
+    classifier = _classifier_for(data, classifier)
     gan_cfg, model, space = None, None, None
     if generator is not None:
         model, space = _reuse_generator(Path(generator), data)
     else:
         gan_cfg = gan_config(data, config, overrides, steps, seed, out / "data", len(train))
     plan.settings.update(generator=str(generator or out / "gan"), config=config, overrides=list(overrides),
-                         gan_steps=gan_cfg.train.steps if gan_cfg else None)
+                         gan_steps=gan_cfg.train.steps if gan_cfg else None, classifier=classifier)
 
     fresh = not out.exists()
     try:
@@ -135,7 +137,7 @@ def rebalance(
                      lambda h: np.savez(h, x=x, y=y, synthetic=synthetic, class_names=names))
         if data.label_column is not None:
             atomic_write_text(out / "rebalanced.csv", _csv_text(data, train, synthetic_x, y[len(train):]))
-        evaluation = _evaluate(plan, x, y, model, space, seed + 2) if evaluate else None
+        evaluation = _evaluate(plan, x, y, model, space, seed + 2, classifier) if evaluate else None
         seconds = {"gan_training": gan_seconds, "total": round(time.perf_counter() - started, 1)}
         summary = _summary(plan, out, seconds, evaluation)
         atomic_write_text(out / "rebalance.json", json.dumps(summary, indent=2) + "\n")
@@ -147,7 +149,8 @@ def rebalance(
 
 def gan_config(data: LabeledData, source: str | None, overrides: list[str] | tuple[str, ...], steps: int | None,
                seed: int, folder: Path, n_train: int) -> GANConfig:
-    """The preset (default: mnist/digits for images, tabular for vectors) with data.* pointing at `folder`."""
+    """The preset (default: mnist, digits or ct_lesion_cgan for images, tabular for vectors) with data.* pointing
+    at `folder`."""
     for item in overrides:
         key, _, value = item.partition("=")
         if key.strip().split(".")[0] == "data":
@@ -157,7 +160,8 @@ def gan_config(data: LabeledData, source: str | None, overrides: list[str] | tup
             raise ConfigError(f"--set {item}: rebalancing needs a label-conditional GAN (condition.kind label); "
                               "remove it")
     if source is None:
-        source = "tabular" if data.kind == "tabular" else "digits" if data.source == "digits" else "mnist"
+        source = {"digits": "digits", "phantoms": "ct_lesion_cgan"}.get(data.source, "mnist")
+        source = "tabular" if data.kind == "tabular" else source
     loaded = load_config(source, overrides, steps=steps, seed=seed)
     if loaded.game != "gan":
         raise ConfigError(f"--config {source} is a {loaded.game} game; rebalancing trains a label-conditional GAN, "
@@ -258,16 +262,33 @@ def _generate(model: ClassSampler, data: LabeledData, space: Scale | None, count
 
 
 def _features(data: LabeledData, x: np.ndarray, scale: Scale) -> np.ndarray:
-    """What the downstream classifier sees: flattened pixels in [-1, 1], or columns standardized by `scale`."""
+    """What the downstream classifier sees: images (N, C, H, W) in [-1, 1] (the data's window stretched to it,
+    where it has one), or columns standardized by `scale`."""
     if data.kind == "image":
-        return data.to_model(x).reshape(len(x), -1)
+        images = data.to_model(x)
+        if data.window is not None:
+            low, high = data.window
+            images = np.clip((images - low) / (high - low) * 2 - 1, -1, 1)
+        return images
     return (x - scale[0]) / scale[1]
 
 
+def _classifier_for(data: LabeledData, classifier: str | None) -> str:
+    """The downstream classifier: the one named, else the data's own (cnn for phantoms, logistic otherwise)."""
+    if classifier is None:
+        return data.classifier
+    if classifier not in CLASSIFIERS:
+        raise ConfigError(f"unknown --classifier {classifier!r}; use {' or '.join(CLASSIFIERS)}")
+    if classifier == "cnn" and data.kind != "image":
+        raise ConfigError(f"--classifier cnn reads images; {data.source} is a table: use --classifier logistic")
+    return classifier
+
+
 def _evaluate(plan: Plan, x: np.ndarray, y: np.ndarray, model: ClassSampler, space: Scale | None,
-              seed: int) -> dict[str, object]:
+              seed: int, classifier: str) -> dict[str, object]:
     """(a) real imbalanced, (b) real + synthetic, (c) a balanced synthetic set as large as (b), (d) (b)'s counts
-    reached by repeating real rows instead: all tested on the held-out real rows."""
+    reached by repeating real rows instead: all tested on the held-out real rows; and whether the synthetic rows
+    of each class copy its real training rows."""
     data, train, k = plan.data, plan.train, plan.data.n_classes
     rng = np.random.default_rng(seed)
     repeated = np.concatenate([train] + [rng.choice(train[data.y[train] == c], n)
@@ -285,7 +306,11 @@ def _evaluate(plan: Plan, x: np.ndarray, y: np.ndarray, model: ClassSampler, spa
         "real+oversampled": (_features(data, data.x[repeated], scale), data.y[repeated]),
     }
     test_x = _features(data, data.x[plan.test], scale)
-    return evaluate_downstream(sets, test_x, data.y[plan.test], data.class_names, minority)
+    evaluation = evaluate_downstream(sets, test_x, data.y[plan.test], data.class_names, minority, classifier, seed)
+    real_x, real_y = sets["real"]
+    synthetic_x, synthetic_y = sets["real+synthetic"][0][len(train):], y[len(train):]
+    evaluation["memorization"] = class_memorization(real_x, real_y, synthetic_x, synthetic_y, data.class_names)
+    return evaluation
 
 
 def _csv_text(data: LabeledData, train: np.ndarray, synthetic_x: np.ndarray, synthetic_y: np.ndarray) -> str:
