@@ -154,12 +154,29 @@ def test_psnr_inside_the_organs_is_the_psnr_of_those_pixels_alone():
     assert "psnr_organs_shepp_logan_sparse_view20_1" not in scores  # no tissue map for the head
 
 
-def test_shepp_logan_maps_its_unit_intensities_linearly_onto_the_image_range():
+def test_shepp_logan_is_a_head_in_the_phantoms_hu_convention():
     from skimage.data import shepp_logan_phantom
 
     head = shepp_logan(400)[0, 0].numpy()  # at the native size resize leaves the values as they are
     original = shepp_logan_phantom()
-    assert head.shape == (400, 400) and np.allclose(head, original * 2 - 1, atol=1e-6)
+    inside = ndimage.binary_fill_holes(original > 0)
+    assert np.allclose(head[inside], original[inside] - 0.2, atol=1e-6) and (head[~inside] == -1).all()
+    # brain 0.2 -> water (0 HU), skull 1 -> 800 HU, ventricles 0 -> -200 HU; outside the head air
+    assert head[200, 200] == pytest.approx(0.0, abs=1e-6) and original[200, 200] == pytest.approx(0.2)
+    assert head.max() == pytest.approx(0.8) and head[inside].min() == pytest.approx(-0.2)
     small = shepp_logan(64)[0, 0].numpy()
-    assert small[0, 0] == -1 and small[32, 32] == pytest.approx(2 * original[200, 200] - 1, abs=0.05)  # air; brain
-    assert 0.8 < small.max() <= 1  # the skull, a little blurred by anti-aliasing
+    assert small[0, 0] == -1 and abs(small[32, 32]) < 0.05 and 0.6 < small.max() <= 0.8
+
+
+@pytest.mark.parametrize("sets, fragments", [
+    (["data.image_size=32", "data.degradation=sparse_view:60"], ["60 views of 32-pixel images", "fully sampled by 51"]),
+    (["data.degradation=limited_angle:200"], ["(0, 180]"]),
+    (["data.image_size=16"], ["below 32 pixels"]),
+    (["data.degradation=sparse_view:0"], ["sparse_view"]),
+])
+def test_ct_mistakes_on_the_command_line_are_one_line_and_exit_2(sets, fragments, gankit, tmp_path):
+    from cli_helpers import assert_user_error
+
+    overrides = [part for item in ["data.n_images=20", *sets] for part in ("--set", item)]
+    result = gankit("train", "ct_sparse60", *overrides, "--steps", "1", "--out", str(tmp_path / "run"), "--no-progress")
+    assert_user_error(result, *fragments)

@@ -82,20 +82,23 @@ def lesion_phantoms(n: int = 2000, size: int = 64) -> tuple[Tensor, Tensor]:
 
 
 def shepp_logan(size: int) -> Tensor:
-    """scikit-image's (modified) Shepp–Logan head phantom as one (1, 1, size, size) image in [-1, 1]: its [0, 1]
-    intensities mapped linearly (background -1 as air, the skull 1), resized with anti-aliasing. The field's fixed
-    test image; a head, so outside the body phantoms' distribution. Air outside the scanner's inscribed circle
-    (anti-aliasing leaks a trace of the skull there at small sizes). Needs scikit-image."""
+    """scikit-image's (modified) Shepp–Logan head phantom as one (1, 1, size, size) image in [-1, 1], in the
+    phantoms' HU / 1000 convention: inside the head, intensity v becomes v − 0.2, so the brain (0.2) is water (0 HU),
+    the skull (1.0) bone (800 HU), the ventricles (0) −200 HU and the small features ±100 HU; outside it, air (−1).
+    Resized with anti-aliasing. The field's fixed test image; a head, so outside the body phantoms' distribution.
+    Needs scikit-image."""
     try:
         from skimage.data import shepp_logan_phantom
         from skimage.transform import resize
     except ImportError:
         raise DataError("the Shepp–Logan phantom comes from scikit-image, which is not installed; run "
                         "`pip install 'gankit[image]'` (or `pip install scikit-image`)") from None
-    image = resize(shepp_logan_phantom(), (size, size), anti_aliasing=True)
+    phantom = shepp_logan_phantom()
+    head = ndimage.binary_fill_holes(phantom > 0)  # the skull and all it encloses
+    image = resize(np.where(head, phantom - 0.2, -1.0), (size, size), anti_aliasing=True)
     rows, cols = np.ogrid[:size, :size]
-    image[(rows - size // 2) ** 2 + (cols - size // 2) ** 2 > (size // 2) ** 2] = 0.0  # air outside the scanned circle
-    return torch.from_numpy(image * 2 - 1).float().clamp(-1, 1)[None, None]
+    image[(rows - size // 2) ** 2 + (cols - size // 2) ** 2 > (size // 2) ** 2] = -1.0  # air outside the scanned circle
+    return torch.from_numpy(image).float().clamp(-1, 1)[None, None]
 
 
 def _grid(size: int) -> tuple[np.ndarray, np.ndarray]:
