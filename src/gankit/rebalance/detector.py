@@ -9,6 +9,8 @@ Deterministic by seed on the CPU.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -29,7 +31,8 @@ def _network(channels: int, n_classes: int) -> nn.Sequential:
     )
 
 
-def fit_cnn(x_train: np.ndarray, y_train: np.ndarray, n_classes: int, seed: int = 0):
+def fit_cnn(x_train: np.ndarray, y_train: np.ndarray, n_classes: int,
+            seed: int = 0) -> Callable[[np.ndarray], np.ndarray]:
     """Train the fixed CNN on images (N, C, H, W) and labels; returns `predict(x) -> class indices`."""
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
