@@ -99,6 +99,12 @@ def test_phantoms_are_deterministic_by_seed_and_anatomically_ordered():
     assert torch.equal(has_lesion_pixels, a.lesion)
     with pytest.raises(DataError, match="below 32 pixels"):
         make_phantoms(1, 16)
+    # the same anatomy at 128 pixels: every tissue, in about the same shares of the image as at 64
+    large, small = make_phantoms(4, 128, seed=4, lesion_rate=1.0), make_phantoms(4, 64, seed=4, lesion_rate=1.0)
+    for label in range(len(TISSUES)):
+        share_large = (large.tissues == label).float().mean().item()
+        share_small = (small.tissues == label).float().mean().item()
+        assert share_large > 0 and share_large == pytest.approx(share_small, rel=0.35, abs=2e-3), TISSUES[label]
 
 
 def test_a_paired_run_on_phantoms_learns_fbp_images_to_phantoms():
