@@ -186,3 +186,31 @@ def test_ct_mistakes_on_the_command_line_are_one_line_and_exit_2(sets, fragments
     overrides = [part for item in ["data.n_images=20", *sets] for part in ("--set", item)]
     result = gankit("train", "ct_sparse60", *overrides, "--steps", "1", "--out", str(tmp_path / "run"), "--no-progress")
     assert_user_error(result, *fragments)
+
+
+def test_gankit_apply_restores_a_folder_and_an_array_of_fbp_slices(gankit, tmp_path):
+    from PIL import Image
+
+    from gankit.config import load_config
+    from gankit.kinds.paired import apply_generator
+    from gankit.runs import load_generator
+    from gankit.train.run import train
+
+    config = load_config("ct_sparse60", ["data.n_images=20", "data.image_size=32", "data.degradation=sparse_view:20",
+                                         "model.blocks=1", "model.g_width=8", "model.d_width=8",
+                                         "train.batch_size=8", "train.tensorboard=false", "train.eval_every=null"],
+                         steps=2)
+    run = train(config, tmp_path / "run", progress=False).path
+    fbp = Scan(views=20)(make_phantoms(3, 32, seed=5).images(), torch.Generator())
+    np.save(tmp_path / "fbp.npy", fbp.numpy())
+    assert gankit("apply", str(run), str(tmp_path / "fbp.npy"), "--out", str(tmp_path / "out.npy")).returncode == 0
+    generator, _, _ = load_generator(run)
+    expected = apply_generator(generator, fbp)
+    assert np.allclose(np.load(tmp_path / "out.npy"), expected.numpy(), atol=1e-5)
+    folder = tmp_path / "slices"
+    folder.mkdir()
+    for i, image in enumerate(fbp):
+        Image.fromarray(((image[0].clamp(-1, 1) + 1) * 127.5).round().byte().numpy()).save(folder / f"slice{i}.png")
+    assert gankit("apply", str(run), str(folder), "--out", str(tmp_path / "restored")).returncode == 0
+    assert sorted(p.name for p in (tmp_path / "restored").iterdir()) == ["slice0.png", "slice1.png", "slice2.png"]
+    assert Image.open(tmp_path / "restored" / "slice0.png").size == (32, 32)
