@@ -97,7 +97,7 @@ def test_existing_run_directory_is_left_alone(tmp_path, gankit):
 
 def test_presets_command_prints_a_loadable_config(tmp_path, gankit):
     listed = gankit("presets")
-    assert listed.stdout.split() == ["bilinear", "ct_lesion_cgan", "ct_mr_cycle", "ct_sparse60", "digits", "grid25", "mnist", "mnist_cgan", "mnist_cycle",
+    assert listed.stdout.split() == ["bilinear", "ct_lesion_cgan", "ct_mr_cycle", "ct_sparse60", "dann_mnist_digits", "digits", "grid25", "mnist", "mnist_cgan", "mnist_cycle",
                                      "mnist_denoise",
                                      "mnist_infogan", "mnist_sr4", "ring8", "skimage_sr4", "tabular"]
     shown = gankit("presets", "ring8")

@@ -2,7 +2,7 @@
 
 Every section rejects unknown keys with a message naming the key and the
 nearest valid one. The fully resolved config is what a run directory stores.
-Each game kind has its own config class (config/gan.py, config/kinds.py), on the
+Each game kind has its own config class (config/gan.py, config/kinds.py, config/domain.py), on the
 sections all share (config/sections.py); `game:` picks the class.
 """
 
@@ -16,6 +16,7 @@ from typing import Any, get_args
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from gankit.config.domain import DomainConfig, DomainDataConfig, DomainLossConfig, DomainModelConfig
 from gankit.config.gan import (
     ConditionConfig, DataConfig, GANConfig, GANDynamicsConfig, GANOptimConfig, InfoGANConfig, LossConfig, ModelConfig,
 )
@@ -27,7 +28,8 @@ from gankit.config.sections import DynamicsConfig, OptimConfig, RunConfig, Train
 from gankit.errors import ConfigError
 
 __all__ = [
-    "KIND_CONFIGS", "BilinearConfig", "BilinearSection", "ConditionConfig", "DataConfig", "DynamicsConfig", "GANConfig",
+    "KIND_CONFIGS", "BilinearConfig", "BilinearSection", "ConditionConfig", "DataConfig", "DomainConfig",
+    "DomainDataConfig", "DomainLossConfig", "DomainModelConfig", "DynamicsConfig", "GANConfig",
     "GANDynamicsConfig", "GANOptimConfig", "InfoGANConfig", "LossConfig", "ModelConfig", "OptimConfig", "PairedConfig",
     "PairedDataConfig", "PairedLossConfig", "PairedModelConfig", "RunConfig", "TrainConfig", "TrustRegionConfig",
     "UnpairedConfig", "UnpairedDataConfig", "UnpairedLossConfig", "UnpairedModelConfig", "UnpairedOptimConfig",
@@ -38,6 +40,7 @@ __all__ = [
 # The typed config of each game kind, by the name `game:` gives it (a union discriminated by `game`).
 KIND_CONFIGS: dict[str, type[RunConfig]] = {
     "gan": GANConfig, "bilinear": BilinearConfig, "paired": PairedConfig, "unpaired": UnpairedConfig,
+    "domain": DomainConfig,
 }
 
 

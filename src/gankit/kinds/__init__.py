@@ -9,13 +9,16 @@ from __future__ import annotations
 from gankit.errors import ConfigError
 from gankit.kinds.base import GameKind, PlayerOptimizer, Preview, Setup
 from gankit.kinds.bilinear import BilinearKind
+from gankit.kinds.domain import DomainKind
 from gankit.kinds.gan import GANKind
 from gankit.kinds.paired import PairedKind
 from gankit.kinds.unpaired import UnpairedKind
 
 __all__ = ["KINDS", "GameKind", "PlayerOptimizer", "Preview", "Setup", "get_kind"]
 
-KINDS: dict[str, GameKind] = {kind.name: kind for kind in (GANKind(), BilinearKind(), PairedKind(), UnpairedKind())}
+KINDS: dict[str, GameKind] = {
+    kind.name: kind for kind in (GANKind(), BilinearKind(), PairedKind(), UnpairedKind(), DomainKind())
+}
 
 
 def get_kind(name: str) -> GameKind:

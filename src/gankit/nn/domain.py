@@ -1,0 +1,42 @@
+"""The players of domain-adversarial training: an encoder to features, and small heads on the features.
+
+DANN's digit networks (Ganin et al. 2016) in small: two 5x5 convolutions with max-pooling to a feature
+vector; the task classifier and the domain critic are each one hidden layer on it.
+"""
+
+from __future__ import annotations
+
+from torch import Tensor, nn
+
+__all__ = ["ConvEncoder", "FeatureHead"]
+
+
+class ConvEncoder(nn.Module):
+    """Images (N, channels, S, S) -> features (N, `features`): conv5(width)-pool-conv5(2·width)-pool, a
+    linear layer and ReLU; S must be divisible by 4."""
+
+    def __init__(self, channels: int, image_size: int, width: int = 32, features: int = 128) -> None:
+        super().__init__()
+        if image_size % 4 or image_size < 4:
+            raise ValueError(f"image_size {image_size} must be a positive multiple of 4 (two 2x2 poolings)")
+        self.features = features
+        side = image_size // 4
+        self.net = nn.Sequential(
+            nn.Conv2d(channels, width, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(width, 2 * width, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Linear(2 * width * side * side, features), nn.ReLU(),
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.net(x)
+
+
+class FeatureHead(nn.Module):
+    """Features (N, in_dim) -> outputs (N, out_dim) through one hidden ReLU layer: a class or domain head."""
+
+    def __init__(self, in_dim: int, out_dim: int, hidden: int = 100) -> None:
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(in_dim, hidden), nn.ReLU(), nn.Linear(hidden, out_dim))
+
+    def forward(self, features: Tensor) -> Tensor:
+        return self.net(features)
