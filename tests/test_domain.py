@@ -85,6 +85,21 @@ def test_the_losses_are_the_hand_computed_ones():
     assert out.losses[ENCODER].item() == pytest.approx(out.losses[TASK].item() + 0.7 * distance.item(), rel=1e-6)
 
 
+def test_the_adversarial_autoencoder_reconstructs_every_row_and_uses_no_label():
+    torch.manual_seed(4)
+    encoder, decoder, critic = nn.Sequential(nn.Linear(4, 6), nn.Tanh()), nn.Linear(6, 4), nn.Linear(6, 2)
+    game = DomainAdversarialGame(encoder, decoder, critic, weight=lambda step: 0.5, task_kind="decoder")
+    _, batch = _toy_game()
+    out = game.losses(batch, players=PLAYERS, step=0)
+    features = encoder(batch[INPUTS])
+    reconstruction = ((decoder(features) - batch[INPUTS]) ** 2).mean()  # every row, the target's too
+    critic_loss = F.cross_entropy(critic(features), batch[DOMAINS])
+    assert out.losses[TASK].item() == pytest.approx(reconstruction.item(), rel=1e-6)
+    assert out.losses[ENCODER].item() == pytest.approx(reconstruction.item() - 0.5 * critic_loss.item(), rel=1e-6)
+    hidden = dict(batch, labels=torch.full((8,), -1))
+    assert game.losses(hidden, players=[TASK], step=0).losses[TASK].item() == pytest.approx(reconstruction.item())
+
+
 def test_one_step_through_the_reversal_layer_is_one_simultaneous_step_of_the_game():
     game, batch = _toy_game(weight=0.7)
     copies = {name: [p.detach().clone() for p in module.parameters()] for name, module in game.players.items()}
@@ -163,6 +178,20 @@ def test_evaluation_scores_both_domains_and_a_domain_probe(trained_run, gankit):
     assert 0.5 <= probe <= 1 and scores["proxy_a_distance_mnist_to_digits_359"] == pytest.approx(4 * probe - 2)
 
 
+def test_an_adversarial_autoencoder_run_reports_reconstruction_and_a_digit_probe(tmp_path, gankit):
+    run = train(_config("model.task=decoder", steps=2), tmp_path / "aae", progress=False).path
+    assert gankit("eval", str(run)).returncode == 0
+    import json
+
+    scores = json.loads((run / "eval.json").read_text())["metrics"]
+    assert set(scores) == {f"{name}_mnist_to_digits_359" for name in (
+        "source_reconstruction", "target_reconstruction", "source_probe_accuracy", "target_probe_accuracy",
+        "domain_probe", "proxy_a_distance")}
+    # an untrained decoder's tanh outputs near 0: its error is about the images' mean square (mostly −1 pixels)
+    assert 0.2 < scores["source_reconstruction_mnist_to_digits_359"] < 1.5
+    assert 0.1 < scores["source_probe_accuracy_mnist_to_digits_359"] <= 1  # ten digits: chance is 0.1
+
+
 def test_a_resumed_domain_run_is_bit_identical(trained_run, tmp_path, gankit):
     shutil.copytree(trained_run, tmp_path / "cut")
     (tmp_path / "cut" / "checkpoints" / "step_000008.pt").unlink()
@@ -179,6 +208,7 @@ def test_a_resumed_domain_run_is_bit_identical(trained_run, tmp_path, gankit):
     (["data.image_size=18"], "multiple of 4"),
     (["loss.gp_weight=5"], "set loss.critic wasserstein"),
     (["dynamics.name=unrolled"], "unrolled"),
+    (["model.task=decoder", "data.labels=target"], "trains on no labels"),
 ])
 def test_domain_config_mistakes_are_one_line(sets, message, gankit, tmp_path):
     from cli_helpers import assert_user_error

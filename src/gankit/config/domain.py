@@ -36,6 +36,7 @@ class DomainDataConfig(_Section):
 class DomainModelConfig(_Section):
     """A convolutional encoder to `features`, and a task head and domain critic of one hidden layer each."""
 
+    task: Literal["classifier", "decoder"] = "classifier"  # decoder: an adversarial autoencoder (no labels used)
     width: int = Field(16, gt=0)  # channels of the encoder's first convolution (the second has twice as many)
     features: int = Field(128, gt=0)
     hidden: int = Field(100, gt=0)  # hidden units of the task head and of the critic
@@ -69,6 +70,8 @@ class DomainConfig(RunConfig):
 
     @model_validator(mode="after")
     def _players_named(self) -> DomainConfig:
+        if self.model.task == "decoder" and self.data.labels != "source":
+            raise ValueError("model.task decoder reconstructs the inputs and trains on no labels; remove data.labels")
         _check_players("optim.lr", self.optim.lr, self.PLAYERS, every=True)
         _check_players("dynamics.steps", self.dynamics.steps, self.PLAYERS)
         return self

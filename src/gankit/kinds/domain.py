@@ -1,5 +1,7 @@
 """The `domain` kind: domain-adversarial training (DANN) between two digit sets, judged by the accuracy of the
-task head on the held-out images of the target domain, whose labels it never trained on (docs/domain.md).
+task head on the held-out images of the target domain, whose labels it never trained on (docs/domain.md). With a
+decoder as the task (an adversarial autoencoder) no label trains anything, and a linear probe fitted on the
+source's labelled features is read on the target's instead.
 
 The source-only baseline is the same run with `loss.weight=0`, the supervised upper bound the same run with
 `data.labels=target`: the same networks, steps and data, so the table compares the game alone.
@@ -27,7 +29,7 @@ from gankit.kinds.domain_game import (
     ganin_schedule,
 )
 from gankit.metrics.evaluate import protocol_suffix
-from gankit.nn.domain import ConvEncoder, FeatureHead
+from gankit.nn.domain import ConvEncoder, FeatureHead, ImageDecoder
 from gankit.sampling import eval_forward
 
 __all__ = ["DomainKind", "build_domain_players", "embed", "evaluate_adaptation"]
@@ -50,7 +52,7 @@ class DomainKind(GameKind):
         steps, loss = config.train.steps, config.loss
         weight = ganin_schedule(loss.weight, steps) if loss.schedule == "ganin" else (lambda step: loss.weight)
         game = DomainAdversarialGame(players[ENCODER], players[TASK], players[CRITIC], weight=weight,
-                                     critic_loss=loss.critic, gp_weight=loss.gp_weight)
+                                     task_kind=config.model.task, critic_loss=loss.critic, gp_weight=loss.gp_weight)
         batches = DomainBatches(domains, config.train.batch_size, config.seed, device)
         return Setup(game, batches, domains)
 
@@ -64,7 +66,7 @@ class DomainKind(GameKind):
     def evaluator(
         self, config: DomainConfig, setup: Setup, drawn: dict[str, nn.Module]
     ) -> Callable[[int], dict[str, float]]:
-        return lambda step: evaluate_adaptation(drawn, setup.data)
+        return lambda step: evaluate_adaptation(drawn, setup.data, config.model.task)
 
     def restore(self, config: DomainConfig, meta: dict[str, Any]) -> dict[str, nn.Module]:
         return build_domain_players(config)
@@ -73,18 +75,22 @@ class DomainKind(GameKind):
         self, config: DomainConfig, players: dict[str, nn.Module], meta: dict[str, Any], metrics: Collection[str], *,
         n: int, seed: int, inception_weights: str | Path | None,
     ) -> dict[str, float]:
-        """Task accuracy on each domain's held-out images, and how well a linear probe tells the domains apart."""
-        return evaluate_adaptation(players, load_domain_data(config.data, config.seed))
+        """Task accuracy (or reconstruction and a digit probe) on each domain's held-out images, and how well a
+        linear probe tells the domains apart."""
+        return evaluate_adaptation(players, load_domain_data(config.data, config.seed), config.model.task)
 
 
 def build_domain_players(config: DomainConfig) -> dict[str, nn.Module]:
-    """The encoder, the task head (10 digits) and the domain critic (one score per domain; one for Wasserstein)."""
-    model = config.model
+    """The encoder, the task head (10 digits, or a decoder back to the image) and the domain critic (one score
+    per domain; one for Wasserstein)."""
+    model, size = config.model, config.data.image_size
     critic_outputs = 1 if config.loss.critic == "wasserstein" else 2
+    task = (FeatureHead(model.features, CLASSES, model.hidden) if model.task == "classifier"
+            else ImageDecoder(model.features, 1, size, model.hidden))
     return {
         CRITIC: FeatureHead(model.features, critic_outputs, model.hidden),
-        ENCODER: ConvEncoder(1, config.data.image_size, model.width, model.features),
-        TASK: FeatureHead(model.features, CLASSES, model.hidden),
+        ENCODER: ConvEncoder(1, size, model.width, model.features),
+        TASK: task,
     }
 
 
@@ -95,27 +101,43 @@ def embed(players: dict[str, nn.Module], images: Tensor, batch_size: int = 512) 
     return torch.cat([eval_forward(encoder, part.to(device)).cpu() for part in images.split(batch_size)])
 
 
-def evaluate_adaptation(players: dict[str, nn.Module], domains: DomainData) -> dict[str, float]:
-    """On the held-out images of each domain: the task head's accuracy (`source_accuracy_*`,
-    `target_accuracy_*`), and the 5-fold balanced accuracy of a logistic regression telling the two domains apart from
-    the features (`domain_probe_*`, 0.5 when they are aligned, 1 when separable) with the proxy A-distance
-    2 (1 − 2 ε) of its error ε (Ben-David et al. 2010: 0 aligned, 2 separable)."""
-    task = players[TASK]
-    suffix = protocol_suffix(domains.tag, len(domains.test_images[1]))  # named by the target's held-out count
-    features = [embed(players, images) for images in domains.test_images]
-    results = {}
-    for role, feats, labels in zip(("source", "target"), features, domains.test_labels, strict=True):
-        predicted = eval_forward(task, feats.to(next(task.parameters()).device)).argmax(1).cpu()
-        results[f"{role}_accuracy_{suffix}"] = float((predicted == labels).float().mean())
+def evaluate_adaptation(players: dict[str, nn.Module], domains: DomainData, task_kind: str) -> dict[str, float]:
+    """On the held-out images of each domain (`<role>_..._<source>_to_<target>_<n>`, n the target's count):
+
+    - a classifier task: its accuracy (`source_accuracy`, `target_accuracy`);
+    - a decoder task: its mean squared reconstruction error (`source_reconstruction`, `target_reconstruction`),
+      and the accuracy of a logistic regression fitted on the features of the source's *training* images and
+      their labels (`source_probe_accuracy`, `target_probe_accuracy`): what the features still say of the digit;
+    - either: the 5-fold balanced accuracy of a logistic regression telling the two domains apart from the
+      features (`domain_probe`, 0.5 when aligned, 1 when separable) and the proxy A-distance 2 (1 − 2 ε) of its
+      error ε (Ben-David et al. 2010: 0 aligned, 2 separable).
+    """
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import cross_val_score
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    rows = torch.cat(features).numpy()
+    task = players[TASK]
+    device = next(task.parameters()).device
+    suffix = protocol_suffix(domains.tag, len(domains.test_images[1]))
+    features = [embed(players, images) for images in domains.test_images]
+    results = {}
+    if task_kind == "decoder":
+        digit_probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
+        digit_probe.fit(embed(players, domains.train_images[0]).numpy(), domains.train_labels[0].numpy())
+    for role, feats, images, labels in zip(("source", "target"), features, domains.test_images, domains.test_labels,
+                                           strict=True):
+        if task_kind == "classifier":
+            predicted = eval_forward(task, feats.to(device)).argmax(1).cpu()
+            results[f"{role}_accuracy_{suffix}"] = float((predicted == labels).float().mean())
+        else:
+            error = (eval_forward(task, feats.to(device)).cpu() - images).pow(2).mean()
+            results[f"{role}_reconstruction_{suffix}"] = float(error)
+            results[f"{role}_probe_accuracy_{suffix}"] = float(digit_probe.score(feats.numpy(), labels.numpy()))
     which = np.repeat([0, 1], [len(f) for f in features])
-    probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
-    accuracy = float(cross_val_score(probe, rows, which, cv=5, scoring="balanced_accuracy").mean())
+    domain_probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
+    accuracy = float(cross_val_score(domain_probe, torch.cat(features).numpy(), which, cv=5,
+                                     scoring="balanced_accuracy").mean())
     results[f"domain_probe_{suffix}"] = accuracy
     results[f"proxy_a_distance_{suffix}"] = 2 * (1 - 2 * (1 - accuracy))
     return results

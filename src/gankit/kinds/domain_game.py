@@ -1,7 +1,8 @@
 """The domain-adversarial game (DANN, Ganin et al. 2016) as three players: encoder, task and domain critic.
 
-The critic learns to tell the domains apart from the encoder's features; the task head learns the task
-from the labelled rows; the encoder minimizes the task loss minus λ times the critic's loss, so its
+The critic learns to tell the domains apart from the encoder's features; the task head learns the task:
+the classes of the labelled rows, or (a decoder; an adversarial autoencoder) every row's input back from its
+features; the encoder minimizes the task loss minus λ times the critic's loss, so its
 features keep the task and lose the domain. With the cross-entropy critic this is exactly what a gradient
 reversal layer does in one backward pass (tests/test_domain.py checks the two steps agree); the
 Wasserstein critic (two domains) estimates the distance between the feature distributions instead, with
@@ -38,19 +39,23 @@ class DomainAdversarialGame(Game):
     """Encoder + task head against a domain critic on the encoder's features.
 
     A batch is `{inputs, domains, labels}`: every row's domain index, and its class (−1 where it has none).
-    `weight(step)` is λ. `critic`: `cross_entropy` over the domains, or `wasserstein` (two domains, with a
+    `task_kind`: `classifier` (cross-entropy on the labelled rows) or `decoder` (mean squared error of every row's
+    reconstruction; labels unused). `weight(step)` is λ. `critic`: `cross_entropy` over the domains, or `wasserstein` (two domains, with a
     gradient penalty of weight `gp_weight` on the critic).
     """
 
     def __init__(
         self, encoder: nn.Module, task: nn.Module, critic: nn.Module, *, weight: Callable[[int], float],
-        critic_loss: str = "cross_entropy", gp_weight: float = 10.0,
+        task_kind: str = "classifier", critic_loss: str = "cross_entropy", gp_weight: float = 10.0,
     ) -> None:
+        if task_kind not in ("classifier", "decoder"):
+            raise ValueError(f"task_kind must be classifier or decoder, got {task_kind!r}")
         if critic_loss not in ("cross_entropy", "wasserstein"):
             raise ValueError(f"critic_loss must be cross_entropy or wasserstein, got {critic_loss!r}")
         self.encoder, self.task, self.critic = encoder, task, critic
         self.players = {CRITIC: critic, ENCODER: encoder, TASK: task}
         self.weight = weight
+        self.task_kind = task_kind
         self.critic_loss = critic_loss
         self.gp_weight = gp_weight
 
@@ -59,7 +64,7 @@ class DomainAdversarialGame(Game):
         out = GameOutput(losses={})
         task_loss = adversarial = None
         if {ENCODER, TASK} & set(players):
-            task_loss = self._task_loss(features, batch[LABELS], out.stats)
+            task_loss = self._task_loss(features, batch, out.stats)
         if {ENCODER, CRITIC} & set(players):
             adversarial = self._critic_loss(features, batch[DOMAINS], out.stats)
         if TASK in players:
@@ -73,7 +78,12 @@ class DomainAdversarialGame(Game):
             out.losses[ENCODER] = task_loss - lam * adversarial
         return out
 
-    def _task_loss(self, features: Tensor, labels: Tensor, stats: dict[str, Tensor]) -> Tensor:
+    def _task_loss(self, features: Tensor, batch: Mapping[str, Tensor], stats: dict[str, Tensor]) -> Tensor:
+        if self.task_kind == "decoder":
+            loss = F.mse_loss(self.task(features), batch[INPUTS])
+            stats["reconstruction"] = loss.detach()
+            return loss
+        labels = batch[LABELS]
         labelled = labels >= 0
         if not labelled.any():  # a batch without labels teaches the task nothing (and keeps the graph)
             return self.task(features[:0]).sum()

@@ -1,14 +1,15 @@
 """The players of domain-adversarial training: an encoder to features, and small heads on the features.
 
 DANN's digit networks (Ganin et al. 2016) in small: two 5x5 convolutions with max-pooling to a feature
-vector; the task classifier and the domain critic are each one hidden layer on it.
+vector; the task classifier and the domain critic are each one hidden layer on it, and so is the decoder of
+the adversarial autoencoder (features back to the image).
 """
 
 from __future__ import annotations
 
 from torch import Tensor, nn
 
-__all__ = ["ConvEncoder", "FeatureHead"]
+__all__ = ["ConvEncoder", "FeatureHead", "ImageDecoder"]
 
 
 class ConvEncoder(nn.Module):
@@ -37,6 +38,18 @@ class FeatureHead(nn.Module):
     def __init__(self, in_dim: int, out_dim: int, hidden: int = 100) -> None:
         super().__init__()
         self.net = nn.Sequential(nn.Linear(in_dim, hidden), nn.ReLU(), nn.Linear(hidden, out_dim))
+
+    def forward(self, features: Tensor) -> Tensor:
+        return self.net(features)
+
+
+class ImageDecoder(nn.Module):
+    """Features (N, in_dim) -> images (N, channels, S, S) in [-1, 1]: one hidden ReLU layer, then tanh."""
+
+    def __init__(self, in_dim: int, channels: int, image_size: int, hidden: int = 100) -> None:
+        super().__init__()
+        self.net = nn.Sequential(FeatureHead(in_dim, channels * image_size * image_size, hidden),
+                                 nn.Unflatten(1, (channels, image_size, image_size)), nn.Tanh())
 
     def forward(self, features: Tensor) -> Tensor:
         return self.net(features)
