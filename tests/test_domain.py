@@ -192,6 +192,17 @@ def test_an_adversarial_autoencoder_run_reports_reconstruction_and_a_digit_probe
     assert 0.1 < scores["source_probe_accuracy_mnist_to_digits_359"] <= 1  # ten digits: chance is 0.1
 
 
+def test_the_domain_probe_is_at_chance_on_one_distribution_stored_in_class_order():
+    from gankit.kinds.domain import domain_probe_accuracy
+
+    generator = torch.Generator().manual_seed(0)
+    digits = torch.arange(10).repeat_interleave(50)  # sorted by class, as the MNIST sample is stored
+    same = [torch.eye(10)[digits] + 0.3 * torch.randn(500, 10, generator=generator) for _ in range(2)]
+    assert abs(domain_probe_accuracy(same) - 0.5) < 0.08  # unshuffled folds would test on unseen classes
+    apart = [same[0], same[1] + 3.0]
+    assert domain_probe_accuracy(apart) > 0.99
+
+
 def test_a_resumed_domain_run_is_bit_identical(trained_run, tmp_path, gankit):
     shutil.copytree(trained_run, tmp_path / "cut")
     (tmp_path / "cut" / "checkpoints" / "step_000008.pt").unlink()
