@@ -21,13 +21,7 @@ from gankit.config import DomainConfig
 from gankit.errors import ConfigError
 from gankit.kinds.base import GameKind, PlayerOptimizer, Setup
 from gankit.kinds.domain_data import DomainBatches, DomainData, load_domain_data
-from gankit.kinds.domain_game import (
-    CRITIC,
-    ENCODER,
-    TASK,
-    DomainAdversarialGame,
-    ganin_schedule,
-)
+from gankit.kinds.domain_game import CRITIC, ENCODER, TASK, DomainAdversarialGame, ganin_schedule
 from gankit.metrics.evaluate import protocol_suffix
 from gankit.nn.domain import ConvEncoder, FeatureHead, ImageDecoder
 from gankit.sampling import eval_forward
