@@ -5,6 +5,9 @@ source's labelled features is read on the target's instead.
 
 The source-only baseline is the same run with `loss.weight=0`, the supervised upper bound the same run with
 `data.labels=target`: the same networks, steps and data, so the table compares the game alone.
+
+On a table of cells (`data.table`, one domain per batch) the encoder is an MLP and a run is judged by the scIB
+integration scores of its embedding of every cell (gankit.metrics.integration; docs/integration.md).
 """
 
 from __future__ import annotations
@@ -23,10 +26,12 @@ from gankit.kinds.base import GameKind, PlayerOptimizer, Setup
 from gankit.kinds.domain_data import DomainBatches, DomainData, load_domain_data
 from gankit.kinds.domain_game import CRITIC, ENCODER, TASK, DomainAdversarialGame, ganin_schedule
 from gankit.metrics.evaluate import protocol_suffix
-from gankit.nn.domain import ConvEncoder, FeatureHead, ImageDecoder
+from gankit.metrics.integration import integration_scores
+from gankit.nn.domain import ConvEncoder, DomainDecoder, FeatureHead, ImageDecoder, TableEncoder
 from gankit.sampling import eval_forward
 
-__all__ = ["DomainKind", "build_domain_players", "domain_probe_accuracy", "embed", "evaluate_adaptation"]
+__all__ = ["DomainKind", "build_domain_players", "domain_probe_accuracy", "embed", "evaluate_adaptation",
+           "evaluate_integration", "evaluate_domains"]
 
 CLASSES = 10  # both domains are digits
 
@@ -42,13 +47,16 @@ class DomainKind(GameKind):
 
     def build(self, config: DomainConfig, device: torch.device) -> Setup:
         domains = load_domain_data(config.data, config.seed)
-        players = {name: module.to(device) for name, module in build_domain_players(config).items()}
+        meta = table_meta(domains, config.model.task) if domains.is_table else {}
+        players = {name: module.to(device) for name, module in build_domain_players(config, meta).items()}
         steps, loss = config.train.steps, config.loss
         weight = ganin_schedule(loss.weight, steps) if loss.schedule == "ganin" else (lambda step: loss.weight)
         game = DomainAdversarialGame(players[ENCODER], players[TASK], players[CRITIC], weight=weight,
-                                     task_kind=config.model.task, critic_loss=loss.critic, gp_weight=loss.gp_weight)
+                                     task_kind=config.model.task, critic_loss=loss.critic, gp_weight=loss.gp_weight,
+                                     decoder_sees_domain=domains.is_table, encoder_objective=loss.encoder,
+                                     critic_sees_class=loss.critic_sees_class)
         batches = DomainBatches(domains, config.train.batch_size, config.seed, device)
-        return Setup(game, batches, domains)
+        return Setup(game, batches, domains, meta)
 
     def optimizer_settings(self, config: DomainConfig) -> dict[str, PlayerOptimizer]:
         betas = (config.optim.beta1, config.optim.beta2)
@@ -60,29 +68,45 @@ class DomainKind(GameKind):
     def evaluator(
         self, config: DomainConfig, setup: Setup, drawn: dict[str, nn.Module]
     ) -> Callable[[int], dict[str, float]]:
-        return lambda step: evaluate_adaptation(drawn, setup.data, config.model.task)
+        return lambda step: evaluate_domains(drawn, setup.data, config.model.task)
 
     def restore(self, config: DomainConfig, meta: dict[str, Any]) -> dict[str, nn.Module]:
-        return build_domain_players(config)
+        return build_domain_players(config, meta)
 
     def evaluate(
         self, config: DomainConfig, players: dict[str, nn.Module], meta: dict[str, Any], metrics: Collection[str], *,
         n: int, seed: int, inception_weights: str | Path | None,
     ) -> dict[str, float]:
         """Task accuracy (or reconstruction and a digit probe) on each domain's held-out images, and how well a
-        linear probe tells the domains apart."""
-        return evaluate_adaptation(players, load_domain_data(config.data, config.seed), config.model.task)
+        linear probe tells the domains apart; on a table, the integration scores."""
+        return evaluate_domains(players, load_domain_data(config.data, config.seed), config.model.task)
 
 
-def build_domain_players(config: DomainConfig) -> dict[str, nn.Module]:
+def table_meta(domains: DomainData, task_kind: str) -> dict[str, int]:
+    """What a checkpoint records to rebuild a table's players: input columns, batches, cell types."""
+    if task_kind == "classifier" and not any(bool((labels >= 0).any()) for labels in domains.train_labels):
+        raise ConfigError("model.task classifier learns the cell types, but no cell of the table has a label; "
+                          "give --label, or set model.task=decoder")
+    return {"in_dim": domains.in_dim, "domains": len(domains.names), "classes": len(domains.class_names)}
+
+
+def build_domain_players(config: DomainConfig, meta: dict[str, Any] | None = None) -> dict[str, nn.Module]:
     """The encoder, the task head (10 digits, or a decoder back to the image) and the domain critic (one score
-    per domain; one for Wasserstein)."""
+    per domain; one for Wasserstein). A table's players take their sizes from `meta` (`table_meta`)."""
     model, size = config.model, config.data.image_size
+    if config.data.table is not None:
+        in_dim, domains, classes = meta["in_dim"], meta["domains"], meta["classes"]
+        task = (FeatureHead(model.features, classes, model.hidden) if model.task == "classifier"
+                else DomainDecoder(model.features, in_dim, domains, model.hidden))
+        seen = classes if config.loss.critic_sees_class else 0
+        return {CRITIC: FeatureHead(model.features + seen, domains, model.hidden),
+                ENCODER: TableEncoder(in_dim, model.features, model.hidden), TASK: task}
     critic_outputs = 1 if config.loss.critic == "wasserstein" else 2
+    seen = CLASSES if config.loss.critic_sees_class else 0
     task = (FeatureHead(model.features, CLASSES, model.hidden) if model.task == "classifier"
             else ImageDecoder(model.features, 1, size, model.hidden))
     return {
-        CRITIC: FeatureHead(model.features, critic_outputs, model.hidden),
+        CRITIC: FeatureHead(model.features + seen, critic_outputs, model.hidden),
         ENCODER: ConvEncoder(1, size, model.width, model.features),
         TASK: task,
     }
@@ -93,6 +117,36 @@ def embed(players: dict[str, nn.Module], images: Tensor, batch_size: int = 512) 
     encoder = players[ENCODER]
     device = next(encoder.parameters()).device
     return torch.cat([eval_forward(encoder, part.to(device)).cpu() for part in images.split(batch_size)])
+
+
+def evaluate_domains(players: dict[str, nn.Module], domains: DomainData, task_kind: str) -> dict[str, float]:
+    """`evaluate_integration` on a table, `evaluate_adaptation` on the digit sets."""
+    if domains.is_table:
+        return evaluate_integration(players, domains, task_kind)
+    return evaluate_adaptation(players, domains, task_kind)
+
+
+def evaluate_integration(players: dict[str, nn.Module], domains: DomainData, task_kind: str) -> dict[str, float]:
+    """On every cell of a table (`<score>_cells_<n>`): the scIB scores of the embedding over the cells of known
+    type (`integration_scores`), the domain probe over all cells, and for a classifier its accuracy on the cells
+    whose labels did not train (`heldout_label_accuracy`, the semi-supervised transfer)."""
+    features = [embed(players, rows) for rows in domains.test_images]
+    batches = np.repeat(np.arange(len(features)), [len(f) for f in features])
+    cell_types = torch.cat(domains.test_labels).numpy()
+    suffix = protocol_suffix(domains.tag, len(batches))
+    results = {f"domain_probe_{suffix}": domain_probe_accuracy(features)}
+    known = cell_types >= 0
+    if len(np.unique(cell_types[known])) >= 2 and len(np.unique(batches[known])) >= 2:
+        scores = integration_scores(torch.cat(features).numpy()[known], batches[known], cell_types[known])
+        results.update({f"{name}_{suffix}": value for name, value in scores.items()})
+    if task_kind == "classifier":
+        unseen = known & (torch.cat(domains.train_labels).numpy() < 0)
+        if unseen.any():
+            task = players[TASK]
+            device = next(task.parameters()).device
+            predicted = eval_forward(task, torch.cat(features)[unseen].to(device)).argmax(1).cpu().numpy()
+            results[f"heldout_label_accuracy_{suffix}"] = float((predicted == cell_types[unseen]).mean())
+    return results
 
 
 def evaluate_adaptation(players: dict[str, nn.Module], domains: DomainData, task_kind: str) -> dict[str, float]:

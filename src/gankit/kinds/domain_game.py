@@ -7,6 +7,16 @@ features keep the task and lose the domain. With the cross-entropy critic this i
 reversal layer does in one backward pass (tests/test_domain.py checks the two steps agree); the
 Wasserstein critic (two domains) estimates the distance between the feature distributions instead, with
 a gradient penalty, and the encoder minimizes that estimate (WDGRL, Shen et al. 2018).
+
+Maximizing the critic's cross-entropy is unbounded: an encoder can win by making the critic confidently wrong,
+and its features grow without end (seen on tables of cells, docs/integration.md). `encoder_objective`
+`confusion` (Tzeng et al. 2015) has the encoder minimize the cross-entropy of the critic's prediction against the
+uniform distribution over domains instead, which is smallest when the critic cannot tell the domains apart.
+
+When the domains hold the classes in different shares (cell types in batches), aligning the features as a whole
+pulls classes onto each other. A class-conditional critic (`critic_sees_class`, after CDAN, Long et al. 2018)
+sees each row's class beside its features (the label where known, the classifier's detached prediction
+elsewhere), so it asks whether the domains differ *within* a class.
 """
 
 from __future__ import annotations
@@ -40,24 +50,35 @@ class DomainAdversarialGame(Game):
 
     A batch is `{inputs, domains, labels}`: every row's domain index, and its class (−1 where it has none).
     `task_kind`: `classifier` (cross-entropy on the labelled rows) or `decoder` (mean squared error of every row's
-    reconstruction; labels unused). `weight(step)` is λ. `critic`: `cross_entropy` over the domains, or `wasserstein` (two domains, with a
+    reconstruction; labels unused; with `decoder_sees_domain` the decoder is called as `task(features, domains)`).
+    `weight(step)` is λ. `critic`: `cross_entropy` over the domains, or `wasserstein` (two domains, with a
     gradient penalty of weight `gp_weight` on the critic).
     """
 
     def __init__(
         self, encoder: nn.Module, task: nn.Module, critic: nn.Module, *, weight: Callable[[int], float],
         task_kind: str = "classifier", critic_loss: str = "cross_entropy", gp_weight: float = 10.0,
+        decoder_sees_domain: bool = False, encoder_objective: str = "reversal", critic_sees_class: bool = False,
     ) -> None:
         if task_kind not in ("classifier", "decoder"):
             raise ValueError(f"task_kind must be classifier or decoder, got {task_kind!r}")
         if critic_loss not in ("cross_entropy", "wasserstein"):
             raise ValueError(f"critic_loss must be cross_entropy or wasserstein, got {critic_loss!r}")
+        if encoder_objective not in ("reversal", "confusion") or (
+                encoder_objective == "confusion" and critic_loss != "cross_entropy"):
+            raise ValueError("encoder_objective must be reversal, or confusion with the cross_entropy critic; "
+                             f"got {encoder_objective!r} with {critic_loss!r}")
         self.encoder, self.task, self.critic = encoder, task, critic
         self.players = {CRITIC: critic, ENCODER: encoder, TASK: task}
         self.weight = weight
         self.task_kind = task_kind
         self.critic_loss = critic_loss
         self.gp_weight = gp_weight
+        self.decoder_sees_domain = decoder_sees_domain
+        self.encoder_objective = encoder_objective
+        if critic_sees_class and (task_kind != "classifier" or critic_loss != "cross_entropy"):
+            raise ValueError("critic_sees_class needs the classifier task and the cross_entropy critic")
+        self.critic_sees_class = critic_sees_class
 
     def losses(self, batch: Mapping[str, Tensor], *, players: Collection[str], step: int) -> GameOutput:
         features = self.encoder(batch[INPUTS])
@@ -66,7 +87,8 @@ class DomainAdversarialGame(Game):
         if {ENCODER, TASK} & set(players):
             task_loss = self._task_loss(features, batch, out.stats)
         if {ENCODER, CRITIC} & set(players):
-            adversarial = self._critic_loss(features, batch[DOMAINS], out.stats)
+            adversarial, scores = self._critic_loss(self._critic_input(features, batch[LABELS]), batch[DOMAINS],
+                                                    out.stats)
         if TASK in players:
             out.losses[TASK] = task_loss
         if CRITIC in players:
@@ -75,12 +97,18 @@ class DomainAdversarialGame(Game):
         if ENCODER in players:
             lam = self.weight(step)
             out.stats["lambda"] = torch.tensor(lam)
-            out.losses[ENCODER] = task_loss - lam * adversarial
+            if self.encoder_objective == "confusion":  # cross-entropy against the uniform distribution
+                confusion = -F.log_softmax(scores, dim=1).mean()
+                out.stats["confusion"] = confusion.detach()
+                out.losses[ENCODER] = task_loss + lam * confusion
+            else:
+                out.losses[ENCODER] = task_loss - lam * adversarial
         return out
 
     def _task_loss(self, features: Tensor, batch: Mapping[str, Tensor], stats: dict[str, Tensor]) -> Tensor:
         if self.task_kind == "decoder":
-            loss = F.mse_loss(self.task(features), batch[INPUTS])
+            extra = (batch[DOMAINS],) if self.decoder_sees_domain else ()
+            loss = F.mse_loss(self.task(features, *extra), batch[INPUTS])
             stats["reconstruction"] = loss.detach()
             return loss
         labels = batch[LABELS]
@@ -93,8 +121,19 @@ class DomainAdversarialGame(Game):
         stats["task_accuracy"] = (logits.argmax(1) == labels[labelled]).float().mean().detach()
         return loss
 
-    def _critic_loss(self, features: Tensor, domains: Tensor, stats: dict[str, Tensor]) -> Tensor:
-        """The critic's loss without its penalty (the encoder maximizes it)."""
+    def _critic_input(self, features: Tensor, labels: Tensor) -> Tensor:
+        """The features, joined (with `critic_sees_class`) with each row's class as a one-hot code or, for an
+        unlabelled row, the classifier's (detached) probabilities."""
+        if not self.critic_sees_class:
+            return features
+        with torch.no_grad():
+            codes = F.softmax(self.task(features), dim=1)
+        labelled = labels >= 0
+        codes[labelled] = F.one_hot(labels[labelled], codes.shape[1]).to(codes.dtype)
+        return torch.cat([features, codes], dim=1)
+
+    def _critic_loss(self, features: Tensor, domains: Tensor, stats: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
+        """The critic's loss without its penalty (the encoder maximizes it), and its scores."""
         scores = self.critic(features)
         if self.critic_loss == "cross_entropy":
             loss = F.cross_entropy(scores, domains)
@@ -105,7 +144,7 @@ class DomainAdversarialGame(Game):
             stats["wasserstein"] = distance.detach()
             loss = -distance
         stats["critic_loss"] = loss.detach()
-        return loss
+        return loss, scores
 
     def _penalty(self, features: Tensor, domains: Tensor, stats: dict[str, Tensor]) -> Tensor | None:
         if self.critic_loss != "wasserstein" or self.gp_weight == 0:

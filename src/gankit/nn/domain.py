@@ -2,14 +2,18 @@
 
 DANN's digit networks (Ganin et al. 2016) in small: two 5x5 convolutions with max-pooling to a feature
 vector; the task classifier and the domain critic are each one hidden layer on it, and so is the decoder of
-the adversarial autoencoder (features back to the image).
+the adversarial autoencoder (features back to the image). On tables (cells x genes, as principal components)
+the encoder is a two-hidden-layer MLP, and the decoder also sees each row's domain (as scVI's decoder sees the
+batch), so the features need not keep what only tells the batches apart.
 """
 
 from __future__ import annotations
 
+import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
-__all__ = ["ConvEncoder", "FeatureHead", "ImageDecoder"]
+__all__ = ["ConvEncoder", "DomainDecoder", "FeatureHead", "ImageDecoder", "TableEncoder"]
 
 
 class ConvEncoder(nn.Module):
@@ -53,3 +57,30 @@ class ImageDecoder(nn.Module):
 
     def forward(self, features: Tensor) -> Tensor:
         return self.net(features)
+
+
+class TableEncoder(nn.Module):
+    """Rows (N, in_dim) -> features (N, `features`): two hidden ReLU layers of `hidden` units and a linear output
+    (an embedding, signed, as a PCA's)."""
+
+    def __init__(self, in_dim: int, features: int = 32, hidden: int = 256) -> None:
+        super().__init__()
+        self.features = features
+        self.net = nn.Sequential(nn.Linear(in_dim, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
+                                 nn.Linear(hidden, features))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.net(x)
+
+
+class DomainDecoder(nn.Module):
+    """Features (N, in_dim) and domain indices (N,) -> rows (N, out_dim): one hidden ReLU layer on the features
+    joined with the domain's one-hot code."""
+
+    def __init__(self, in_dim: int, out_dim: int, domains: int, hidden: int = 256) -> None:
+        super().__init__()
+        self.domains = domains
+        self.head = FeatureHead(in_dim + domains, out_dim, hidden)
+
+    def forward(self, features: Tensor, domains: Tensor) -> Tensor:
+        return self.head(torch.cat([features, F.one_hot(domains, self.domains).to(features.dtype)], dim=1))
