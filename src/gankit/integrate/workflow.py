@@ -122,7 +122,7 @@ def integrate(
 def integration_config(source: str | None, overrides: list[str] | tuple[str, ...], steps: int | None, seed: int,
                        table: Path, *, with_labels: bool) -> DomainConfig:
     """The default integration run (integrate_cells.yaml) or the user's domain YAML, pointed at `table`.
-    Without labels the task is the batch-aware decoder."""
+    Without labels the task is the batch-aware decoder; the critic sees the cell types only beside a classifier."""
     for item in overrides:
         if item.partition("=")[0].strip().split(".")[0] == "data":
             raise ConfigError(f"--set {item}: integrate sets data.* itself (to the table it writes); remove it")
@@ -135,6 +135,8 @@ def integration_config(source: str | None, overrides: list[str] | tuple[str, ...
     raw["data"] = {"table": str(table.resolve())}
     if not with_labels:
         raw["model"]["task"] = "decoder"
+    if raw["model"]["task"] == "decoder":
+        raw["loss"]["critic_sees_class"] = False
     return config_from_dict(raw)
 
 
