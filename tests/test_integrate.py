@@ -60,6 +60,10 @@ def test_h5ad_csv_and_npz_read_the_same_cells(tmp_path):
     ("nan", ["NaN", "row 3"]),
     ("negative", ["negative values", "--values counts"]),
     ("one_class", ["one class", "'type0'"]),
+    ("unknown_batch", ["--labelled-batches 'batch9'", "batch0, batch1, batch2"]),
+    ("set_data", ["--set data.table=x.npz", "sets data.* itself"]),
+    ("gan_config", ["--config mnist is a gan game"]),
+    ("no_file", ["nothing.h5ad is neither a file nor a builtin"]),
 ])
 def test_bad_input_is_one_line_and_writes_nothing(case, fragments, tmp_path, gankit):
     table = _small()
@@ -73,11 +77,14 @@ def test_bad_input_is_one_line_and_writes_nothing(case, fragments, tmp_path, gan
     elif case == "negative":
         table.x[0, 0] = -1
         args += ["--values", "counts"]
-    else:
+    elif case == "one_class":
         table.cell_type[:] = "type0"
+    else:
+        args += {"unknown_batch": ["--labelled-batches", "batch9"], "set_data": ["--set", "data.table=x.npz"],
+                 "gan_config": ["--config", "mnist"], "no_file": []}[case]
     _write_h5ad(tmp_path / "cells.h5ad", table)
-    result = gankit("integrate", str(tmp_path / "cells.h5ad"), "--batch", batch, *args, "--out",
-                    str(tmp_path / "out"), "--no-progress")
+    data = str(tmp_path / ("nothing.h5ad" if case == "no_file" else "cells.h5ad"))
+    result = gankit("integrate", data, "--batch", batch, *args, "--out", str(tmp_path / "out"), "--no-progress")
     assert_user_error(result, *fragments)
     assert not (tmp_path / "out").exists()
 

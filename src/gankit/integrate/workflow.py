@@ -127,6 +127,9 @@ def integration_config(source: str | None, overrides: list[str] | tuple[str, ...
         if item.partition("=")[0].strip().split(".")[0] == "data":
             raise ConfigError(f"--set {item}: integrate sets data.* itself (to the table it writes); remove it")
     default = resources.files("gankit") / "integrate" / "integrate_cells.yaml"
+    decoder = not with_labels or any(item.replace(" ", "") == "model.task=decoder" for item in overrides)
+    if decoder and source is None:  # the default's class-conditional critic needs the classifier
+        overrides = ["loss.critic_sees_class=false", *overrides]
     loaded = load_config(source or str(default), overrides, steps=steps, seed=seed)
     if loaded.game != "domain":
         raise ConfigError(f"--config {source} is a {loaded.game} game; integrate trains a domain game, "
@@ -135,7 +138,6 @@ def integration_config(source: str | None, overrides: list[str] | tuple[str, ...
     raw["data"] = {"table": str(table.resolve())}
     if not with_labels:
         raw["model"]["task"] = "decoder"
-    if raw["model"]["task"] == "decoder":
         raw["loss"]["critic_sees_class"] = False
     return config_from_dict(raw)
 

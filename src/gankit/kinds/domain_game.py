@@ -15,8 +15,8 @@ uniform distribution over domains instead, which is smallest when the critic can
 
 When the domains hold the classes in different shares (cell types in batches), aligning the features as a whole
 pulls classes onto each other. A class-conditional critic (`critic_sees_class`, after CDAN, Long et al. 2018)
-sees each row's class beside its features (the label where known, the classifier's detached prediction
-elsewhere), so it asks whether the domains differ *within* a class.
+sees each row's class beside its features (the label where known, the classifier's detached guess elsewhere),
+so it asks whether the domains differ *within* a class.
 """
 
 from __future__ import annotations
@@ -122,15 +122,15 @@ class DomainAdversarialGame(Game):
         return loss
 
     def _critic_input(self, features: Tensor, labels: Tensor) -> Tensor:
-        """The features, joined (with `critic_sees_class`) with each row's class as a one-hot code or, for an
-        unlabelled row, the classifier's (detached) probabilities."""
+        """The features, joined (with `critic_sees_class`) with the one-hot code of each row's class: its label,
+        or the classifier's (detached) guess for an unlabelled row. A hard guess, not probabilities, so the code
+        does not tell the critic which rows had labels (and so which batches)."""
         if not self.critic_sees_class:
             return features
         with torch.no_grad():
-            codes = F.softmax(self.task(features), dim=1)
-        labelled = labels >= 0
-        codes[labelled] = F.one_hot(labels[labelled], codes.shape[1]).to(codes.dtype)
-        return torch.cat([features, codes], dim=1)
+            logits = self.task(features)
+        classes = torch.where(labels >= 0, labels, logits.argmax(1))
+        return torch.cat([features, F.one_hot(classes, logits.shape[1]).to(features.dtype)], dim=1)
 
     def _critic_loss(self, features: Tensor, domains: Tensor, stats: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
         """The critic's loss without its penalty (the encoder maximizes it), and its scores."""
