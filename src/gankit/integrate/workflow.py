@@ -121,15 +121,13 @@ def integrate(
 
 def integration_config(source: str | None, overrides: list[str] | tuple[str, ...], steps: int | None, seed: int,
                        table: Path, *, with_labels: bool) -> DomainConfig:
-    """The default integration run (integrate_cells.yaml) or the user's domain YAML, pointed at `table`.
-    Without labels the task is the batch-aware decoder; the critic sees the cell types only beside a classifier."""
+    """The default integration run (integrate_cells.yaml; integrate_cells_decoder.yaml without labels or with
+    `--set model.task=decoder`) or the user's domain YAML, pointed at `table`."""
     for item in overrides:
         if item.partition("=")[0].strip().split(".")[0] == "data":
             raise ConfigError(f"--set {item}: integrate sets data.* itself (to the table it writes); remove it")
-    default = resources.files("gankit") / "integrate" / "integrate_cells.yaml"
     decoder = not with_labels or any(item.replace(" ", "") == "model.task=decoder" for item in overrides)
-    if decoder and source is None:  # the default's class-conditional critic needs the classifier
-        overrides = ["loss.critic_sees_class=false", *overrides]
+    default = resources.files("gankit") / "integrate" / f"integrate_cells{'_decoder' if decoder else ''}.yaml"
     loaded = load_config(source or str(default), overrides, steps=steps, seed=seed)
     if loaded.game != "domain":
         raise ConfigError(f"--config {source} is a {loaded.game} game; integrate trains a domain game, "
