@@ -138,8 +138,16 @@ def test_confusion_objective_is_cross_entropy_to_uniform_by_hand():
                               encoder_objective="confusion")
 
 
-def test_table_config_refuses_what_a_table_cannot_do():
-    from gankit.errors import ConfigError
+def test_table_config_refuses_what_a_table_cannot_do(tmp_path):
+    from gankit.errors import ConfigError, DataError
+    from gankit.kinds.domain_data import load_table
+
+    np.savez(tmp_path / "partial.npz", x=np.zeros((4, 2)), batch=np.zeros(4, int))
+    with pytest.raises(DataError, match="lacks labels, cell_type, batch_names, type_names"):
+        load_table(tmp_path / "partial.npz")
+    np.savez(tmp_path / "objects.npz", x=np.array([{"a": 1}], dtype=object))
+    with pytest.raises(DataError, match="not an .npz of plain arrays"):
+        load_table(tmp_path / "objects.npz")
 
     with pytest.raises(ConfigError, match="one domain per batch"):
         config_from_dict({"game": "domain", "data": {"table": "t.npz"}, "loss": {"critic": "wasserstein"}})
@@ -154,8 +162,8 @@ def integrated(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("integrate")
     _write_h5ad(root / "cells.h5ad", _small())
-    runs = [integrate(str(root / "cells.h5ad"), batch="batch", label="cell_type", out=root / name, steps=60, seed=3,
-                      overrides=["train.eval_every=30", "train.log_every=10", "train.checkpoint_every=30"],
+    runs = [integrate(str(root / "cells.h5ad"), batch="batch", label="cell_type", out=root / name, steps=40, seed=3,
+                      overrides=["train.eval_every=20", "train.log_every=10", "train.checkpoint_every=20"],
                       labelled_batches=held, plot=plot)
             for name, held, plot in (("a", None, "tsne"), ("b", None, "pca"), ("semi", "batch0,batch1", "pca"))]
     return root, runs

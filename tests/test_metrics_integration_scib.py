@@ -31,7 +31,11 @@ EMBEDDINGS = {
     "batch_separated": (6.0, 8.0),
     "partially_mixed": (6.0, 0.7),  # also: type4 lives in batch0 only, so batch ASW skips it
     "overlapping_types": (2.0, 0.5),
+    # each type is 12 tight micro-clusters of ~10 cells, scattered: the 15-NN graph only just links
+    # them, so graph connectivity sits mid-range and moves with k (0.52 / 0.57 / 0.58 at k = 14/15/16)
+    "fragmented_types": (1.0, 0.0),
 }
+N_MICRO, MICRO_NOISE = 60, 0.3
 
 # Both bisect β per cell until |entropy − log 30| < 1e-5 (at most 50 steps), so each per-cell LISI
 # lies anywhere within ~8e-6 of the converged value (measured against a 1e-12 bisection) and the
@@ -68,9 +72,14 @@ def _embedding(name: str, seed: int = 0):
     batch = rng.integers(0, N_BATCHES, N_CELLS)
     if name == "partially_mixed":
         batch[kind == 4] = 0
-    type_centres = rng.normal(size=(N_TYPES, DIM)) * type_spread / np.sqrt(2)
-    batch_offsets = rng.normal(size=(N_BATCHES, DIM)) * batch_spread / np.sqrt(2)
-    x = type_centres[kind] + batch_offsets[batch] + rng.normal(size=(N_CELLS, DIM))
+    if name == "fragmented_types":
+        micro = rng.integers(0, N_MICRO, N_CELLS)
+        kind = micro % N_TYPES
+        x = rng.normal(size=(N_MICRO, DIM))[micro] * type_spread + rng.normal(size=(N_CELLS, DIM)) * MICRO_NOISE
+    else:
+        type_centres = rng.normal(size=(N_TYPES, DIM)) * type_spread / np.sqrt(2)
+        batch_offsets = rng.normal(size=(N_BATCHES, DIM)) * batch_spread / np.sqrt(2)
+        x = type_centres[kind] + batch_offsets[batch] + rng.normal(size=(N_CELLS, DIM))
     # string labels: gankit codes them with np.unique, scib-metrics with pd.Categorical
     return x, np.array([f"batch{b}" for b in batch]), np.array([f"type{k}" for k in kind])
 

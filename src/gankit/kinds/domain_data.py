@@ -85,13 +85,18 @@ def load_table(path: str | Path) -> DomainData:
     path = Path(path)
     if not path.is_file():
         raise DataError(f"data.table {path} does not exist; write one with gankit integrate")
-    with np.load(path) as stored:
-        missing = [key for key in TABLE_KEYS if key not in stored]
-        if missing:
-            raise DataError(f"data.table {path} lacks {', '.join(missing)}; it needs {', '.join(TABLE_KEYS)} "
-                            "(as gankit integrate writes them)")
-        x, batch, labels, cell_type = (stored[key] for key in TABLE_KEYS[:4])
-        batch_names, type_names = (tuple(str(name) for name in stored[key]) for key in TABLE_KEYS[4:])
+    try:
+        with np.load(path) as stored:
+            arrays = {key: stored[key] for key in stored.files}
+    except (OSError, ValueError) as err:  # not an .npz, or object arrays (pickles are not loaded)
+        raise DataError(f"data.table {path} is not an .npz of plain arrays ({err}); write one with gankit "
+                        "integrate") from None
+    missing = [key for key in TABLE_KEYS if key not in arrays]
+    if missing:
+        raise DataError(f"data.table {path} lacks {', '.join(missing)}; it needs {', '.join(TABLE_KEYS)} "
+                        "(as gankit integrate writes them)")
+    x, batch, labels, cell_type = (arrays[key] for key in TABLE_KEYS[:4])
+    batch_names, type_names = (tuple(str(name) for name in arrays[key]) for key in TABLE_KEYS[4:])
     rows = [np.flatnonzero(batch == b) for b in range(len(batch_names))]
     x = torch.as_tensor(x, dtype=torch.float32)
     images = [x[r] for r in rows]
