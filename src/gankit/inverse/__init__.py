@@ -3,6 +3,7 @@
 operators.py   linear measurement operators y = A x with exact adjoints: Gaussian, subsampled DCT and Fourier,
                inpainting, blur + downsample, parallel-beam Radon, a user's matrix; make_operator by name
 solvers.py     reconstructions from y: CSGM with restarts (and Sparse-Gen deviations), Lasso, TV least squares
+workflow.py    `gankit invert`: a GAN run's generator as prior against the baselines, table and figures
 """
 
 from gankit.inverse.operators import (
@@ -10,9 +11,11 @@ from gankit.inverse.operators import (
     SubsampledFourier, dct_matrix, load_operator_file, make_operator,
 )
 from gankit.inverse.solvers import SPARSE_BASES, Reconstruction, csgm, lasso, latent_starts, tv_least_squares
+from gankit.inverse.workflow import InvertResult, UnitGenerator, invert, load_prior, measure, parse_counts, truth_images
 
 __all__ = [
-    "OPERATORS", "SPARSE_BASES", "BlurDownsample", "GaussianOperator", "InpaintingMask", "LinearOperator",
+    "OPERATORS", "SPARSE_BASES", "BlurDownsample", "GaussianOperator", "InpaintingMask", "InvertResult", "LinearOperator",
     "MatrixOperator", "Radon", "Reconstruction", "SubsampledDCT", "SubsampledFourier", "csgm", "dct_matrix", "lasso",
-    "latent_starts", "load_operator_file", "make_operator", "tv_least_squares",
+    "UnitGenerator", "invert", "latent_starts", "load_operator_file", "load_prior", "make_operator", "measure",
+    "parse_counts", "truth_images", "tv_least_squares",
 ]
