@@ -19,7 +19,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import shutil
 import time
 from dataclasses import dataclass
 from importlib import resources
@@ -36,6 +35,7 @@ from gankit.integrate.baselines import (
 )
 from gankit.integrate.inputs import Cells, load_cells
 from gankit.metrics.integration import ilisi, integration_scores
+from gankit.output_dir import check_output_dir, removed_on_failure
 
 __all__ = ["METHODS", "IntegrationResult", "integrate", "integration_config", "score_embedding"]
 
@@ -71,15 +71,12 @@ def integrate(
     out = Path(out)
     if plot not in PROJECTIONS:
         raise ConfigError(f"--plot {plot!r} is not one of {', '.join(PROJECTIONS)}")
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise ConfigError(f"--out {out} already exists and is not an empty directory; choose a new one "
-                          "so nothing in it is overwritten")
+    check_output_dir(out)
     cells = load_cells(source, batch, label, values=values, layer=layer, seed=seed)
     trained = _labelled_batches(cells, labelled_batches)
     cfg = integration_config(config, overrides, steps, seed, out / "data" / "table.npz", with_labels=label is not None)
     cfg = _fit_batch_size(cfg, cells)
-    fresh = not out.exists()
-    try:
+    with removed_on_failure(out):
         seconds: dict[str, float] = {}
         tick = time.perf_counter()
         expression = log_normalize(cells.x, cells.counts)
@@ -119,10 +116,6 @@ def integrate(
             "seconds_total": round(time.perf_counter() - started, 1),
         }
         atomic_write_text(out / "integration.json", json.dumps(summary, indent=2) + "\n")
-    except BaseException:
-        if fresh and out.exists():
-            shutil.rmtree(out, ignore_errors=True)
-        raise
     return IntegrationResult(out, scores, table)
 
 

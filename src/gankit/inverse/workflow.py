@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +29,7 @@ from gankit.atomic import atomic_write_text
 from gankit.errors import ConfigError, DataError
 from gankit.inverse.operators import LinearOperator, Radon, load_operator_file, make_operator
 from gankit.inverse.solvers import csgm, lasso, tv_least_squares
+from gankit.output_dir import check_output_dir, removed_on_failure
 
 __all__ = ["InvertResult", "UnitGenerator", "invert", "load_prior", "measure", "parse_counts", "truth_images"]
 
@@ -112,9 +112,7 @@ def invert(
 ) -> InvertResult:
     """Reconstruct real images of the run's data set (or the user's `measurements`) and write the outputs."""
     out = Path(out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise ConfigError(f"--out {out} already exists and is not an empty directory; choose a new one "
-                          "so nothing in it is overwritten")
+    check_output_dir(out)
     if (measurements is None) != (operator_file is None):
         raise ConfigError("give --measurements and --operator-file together (a user's y.npy and its (m, n) A.npy)")
     for value, option in ((images, "--images"), (restarts, "--restarts"), (steps, "--steps")):
@@ -139,14 +137,9 @@ def invert(
                      "held_out_note": f"gan runs train on the whole {config.data.name!r} data set, so the test "
                                       "images were in the generator's training set"}
         job = lambda: _invert_truth(generator, config, ops, key, sizes, truth, noise, out, settings)
-    fresh = not out.exists()
-    try:
+    with removed_on_failure(out):
         out.mkdir(parents=True, exist_ok=True)
         return job()
-    except BaseException:
-        if fresh and out.exists():
-            shutil.rmtree(out, ignore_errors=True)
-        raise
 
 
 def _image_shape(generator: UnitGenerator, latent_dim: int) -> tuple[int, int, int]:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +29,7 @@ from gankit.config import GANConfig, config_from_dict, load_config
 from gankit.data import TABULAR, load_tabular, standardize
 from gankit.errors import ConfigError, DataError
 from gankit.nn.conditional import ConditionSpec
+from gankit.output_dir import check_output_dir, removed_on_failure
 from gankit.rebalance.evaluation import CLASSIFIERS, class_memorization, evaluate_downstream, format_table
 from gankit.rebalance.inputs import (
     LabeledData, apply_imbalance, load_labeled, parse_class_fractions, stratified_split, target_counts,
@@ -99,9 +99,7 @@ def rebalance(
     """Split off a real test set, train (or reuse) a conditional GAN on the rest, write a rebalanced set, score it."""
     started = time.perf_counter()
     out = Path(out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise ConfigError(f"--out {out} already exists and is not an empty directory; choose a new one "
-                          "so nothing in it is overwritten")
+    check_output_dir(out)
     if generator is not None and (config is not None or steps is not None or overrides):
         raise ConfigError("--generator reuses a trained run; --config, --steps and --set only apply when training "
                           "a new one: drop them")
@@ -116,8 +114,7 @@ def rebalance(
     plan.settings.update(generator=str(generator or out / "gan"), config=config, overrides=list(overrides),
                          gan_steps=gan_cfg.train.steps if gan_cfg else None, classifier=classifier)
 
-    fresh = not out.exists()
-    try:
+    with removed_on_failure(out):
         gan_seconds = None
         if model is None:
             from gankit.train.run import train as train_gan
@@ -141,9 +138,6 @@ def rebalance(
         seconds = {"gan_training": gan_seconds, "total": round(time.perf_counter() - started, 1)}
         summary = _summary(plan, out, seconds, evaluation)
         atomic_write_text(out / "rebalance.json", json.dumps(summary, indent=2) + "\n")
-    except Exception:
-        _remove_partial(out, fresh)
-        raise
     return RebalanceResult(out, summary, format_table(evaluation) if evaluation else None)
 
 
@@ -359,11 +353,3 @@ def _summary(plan: Plan, out: Path, seconds: dict[str, float | None],
         summary["scale"] = {"mean": plan.scale[0].tolist(), "std": plan.scale[1].tolist()}
     return summary
 
-
-def _remove_partial(out: Path, fresh: bool) -> None:
-    """Undo a run that failed after creating `out` (which was missing or empty before)."""
-    if fresh:
-        shutil.rmtree(out, ignore_errors=True)
-    elif out.is_dir():
-        for child in out.iterdir():
-            shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
