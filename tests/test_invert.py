@@ -36,15 +36,21 @@ def test_writes_every_output_with_one_row_per_solver_and_m(inverted):
     summary = json.loads((inverted / "invert.json").read_text())
     solvers = ["lasso", "lasso_dct", "tv", "csgm", "csgm_sparse"]
     assert [(r["solver"], r["m"]) for r in summary["rows"]] == [(s, m) for m in (10, 20) for s in solvers]
-    assert summary["held_out"] is False and summary["m"] == [10, 20] and summary["images"] == 2
-    assert all(r["mse"] > 0 and r["mse_se"] >= 0 and np.isfinite(r["psnr"]) for r in summary["rows"])
-    assert len((inverted / "table.md").read_text().splitlines()) == 2 + len(summary["rows"])
+    assert summary["held_out"] is False and "data.held_out" in summary["held_out_note"] and "memorization" not in summary
+    assert summary["m"] == [10, 20] == summary["measurements"] and summary["images"] == 2
+    assert all(r["mse"] > 0 and r["mse_ci95"] == pytest.approx(1.96 * r["mse_se"]) and np.isfinite(r["psnr"])
+               and -1 <= r["ssim"] <= 1 for r in summary["rows"])
+    assert summary["solver"] == {"restarts": 2, "steps": 5, "lr": 0.01, "prior_weight": 0.1, "sparse_basis": "pixel",
+                                 "sparse_weight": 0.1, "lasso_alpha": 0.1, "tv_weight": 0.05, "seed": 3}
+    assert set(summary["summary"]["baselines"]) == {"lasso", "lasso_dct", "tv"}
+    lines = (inverted / "table.md").read_text().splitlines()
+    assert len(lines) == 2 + len(summary["rows"]) + 1 + 4  # the table, a blank line, 3 baselines and csgm_sparse
     assert all((inverted / name).stat().st_size > 0 for name in ("reconstructions.png", "error_vs_m.png"))
 
 
 def test_lasso_row_equals_lasso_called_on_the_same_measurements(run, inverted):
     _, config = load_prior(run)
-    truth = truth_images(config, 2, seed=3)
+    truth, _ = truth_images(config, 2, seed=3)
     operator = make_operator("gaussian", truth.shape[1:], m=20, seed=3)
     x = lasso(operator, measure(operator, truth, 0.1, seed=3))
     row = next(r for r in json.loads((inverted / "invert.json").read_text())["rows"]
@@ -62,7 +68,7 @@ def test_same_seed_gives_the_same_rows(run, inverted, tmp_path, gankit):
 def test_user_measurements_reconstruct_with_csgm_as_called_directly(run, tmp_path, gankit):
     generator, config = load_prior(run)
     matrix = np.random.default_rng(0).normal(size=(30, 784)).astype(np.float32)
-    y = matrix @ truth_images(config, 2, seed=0).flatten(1).numpy().T
+    y = matrix @ truth_images(config, 2, seed=0)[0].flatten(1).numpy().T
     np.save(tmp_path / "A.npy", matrix)
     np.save(tmp_path / "y.npy", y.T)
     out = tmp_path / "out"
@@ -92,9 +98,68 @@ def test_bad_input_is_one_line_and_exit_2(run, tmp_path, gankit):
         (["--operator", "dct", "--m", "10,900"], ["m = 900", "784"]),
         (["--m", "10,x"], ["--m", "positive integers"]),
         (["--m", "0"], ["--m"]),
+        (["--operator", "blur", "--factors", "2,0"], ["--factors", "positive integers"]),
+        (["--sparse-basis", "wavelet"], ["--sparse-basis", "pixel, dct"]),
+        (["--tv-weight", "-1"], ["--tv-weight", ">= 0"]),
+        (["--lr", "0"], ["--lr", "> 0"]),
+        (["--images", "5000"], ["--images 5000", "1797"]),
     ]
     for extra, fragments in cases:
         assert_user_error(gankit("invert", str(run), *extra, *out), *fragments)
     assert_user_error(gankit("invert", str(run), "--out", str(tmp_path / "full")), "not an empty directory")
     assert_user_error(gankit("invert", str(ring), *out), "vector data", "ring8")
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(("overrides", "fragments"), [
+    (["condition.kind=label"], ["conditional GAN"]),
+    (["infogan.categorical=10"], ["InfoGAN"]),
+])
+def test_conditional_and_infogan_runs_are_refused(tmp_path, gankit, overrides, fragments):
+    other = train(load_config("digits", TINY + overrides, steps=1), tmp_path / "run", progress=False).path
+    assert_user_error(gankit("invert", str(other), "--out", str(tmp_path / "out")), *fragments)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_held_out_run_reconstructs_only_images_it_never_trained_on(tmp_path):
+    from gankit.data import load_digits
+    from gankit.inverse import SolverSettings, invert
+    from gankit.kinds.gan_players import held_out_rows
+
+    run = train(load_config("digits", TINY + ["data.image_size=28", "data.held_out=30"], steps=2),
+                tmp_path / "run", progress=False).path
+    result = invert(run, out=tmp_path / "out", sizes="20", images=4, solver=SolverSettings(restarts=1, steps=3))
+    summary = json.loads((result.out / "invert.json").read_text())
+    assert summary["held_out"] is True and "held_out_note" not in summary
+    _, config = load_prior(run)
+    truth, held_out = truth_images(config, 4, seed=0)
+    everything = (load_digits(28).float() + 1) / 2
+    held = set(held_out_rows(len(everything), 30, config.seed).tolist())
+    rows = [int((everything - image).flatten(1).abs().amax(1).argmin()) for image in truth]
+    assert held_out and set(rows) <= held  # each test image is one of the 30 held out
+    memo = summary["memorization"]
+    assert memo["test_min"] > 0 and memo["train_median"] > 0 and 0 <= memo["generated_copy_fraction"] <= 1
+    assert "held-out test images" in (result.out / "table.md").read_text()
+
+
+def test_blur_sweeps_the_downsampling_factor(run, tmp_path, gankit):
+    out = tmp_path / "blur"
+    assert gankit("invert", str(run), "--operator", "blur", "--factors", "2,4", "--out", str(out), *ARGS[2:]
+                  ).returncode == 0
+    summary = json.loads((out / "invert.json").read_text())
+    assert summary["factor"] == [2, 4] and summary["measurements"] == [196, 49]
+    assert {r["factor"] for r in summary["rows"]} == {2, 4}
+
+
+def test_radon_adds_filtered_back_projection(run, tmp_path):
+    from gankit.inverse import SolverSettings, invert
+
+    result = invert(run, out=tmp_path / "ct", operator="radon", sizes="4", images=2,
+                    solver=SolverSettings(restarts=1, steps=3))
+    _, config = load_prior(run)
+    truth, _ = truth_images(config, 2, seed=0)
+    operator = make_operator("radon", truth.shape[1:], views=4)
+    fbp = operator.fbp(measure(operator, truth, 0.1, seed=0)).clamp(0, 1)
+    row = next(r for r in result.rows if r["solver"] == "fbp")
+    assert row["views"] == 4 and row["measurements"] == operator.m
+    assert row["mse"] == pytest.approx((fbp - truth).pow(2).mean().item(), rel=1e-6)

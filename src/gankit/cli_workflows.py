@@ -117,14 +117,22 @@ def integrate(
 
 def invert(
     run_dir: Annotated[Path, typer.Argument(help="a finished unconditional image GAN run (gankit train)")],
-    operator: Annotated[str, typer.Option(help="gaussian | dct | fourier | inpaint | radon: the measurement "
+    operator: Annotated[str, typer.Option(help="gaussian | dct | fourier | inpaint | blur | radon: the measurement "
                                                "operator")] = "gaussian",
     m: Annotated[str, typer.Option("--m", help="comma-separated measurement counts")] = "10,25,50,100,200",
     views: Annotated[str, typer.Option(help="radon: comma-separated numbers of views over [0, 180)")] = "8,16,32",
+    factors: Annotated[str, typer.Option(help="blur: comma-separated downsampling factors")] = "2,4",
     noise: Annotated[float, typer.Option(help="std of the Gaussian noise added to each measurement")] = 0.1,
-    images: Annotated[int, typer.Option(help="real images of the run's data set to reconstruct")] = 20,
-    restarts: Annotated[int, typer.Option(help="CSGM random restarts per image")] = 5,
-    steps: Annotated[int, typer.Option(help="Adam steps of CSGM and TV")] = 300,
+    images: Annotated[int, typer.Option(help="real images to reconstruct (the run's held-out ones if it has "
+                                             "data.held_out)")] = 20,
+    restarts: Annotated[int, typer.Option(help="CSGM random restarts per image (Bora et al.: 10)")] = 5,
+    steps: Annotated[int, typer.Option(help="Adam steps of CSGM and TV (Bora et al.: 1000)")] = 300,
+    lr: Annotated[float, typer.Option(help="Adam learning rate of CSGM and TV")] = 0.01,
+    prior_weight: Annotated[float, typer.Option(help="CSGM's weight on ||z||^2")] = 0.1,
+    sparse_basis: Annotated[str, typer.Option(help="pixel | dct: the basis of Sparse-Gen's deviations")] = "pixel",
+    sparse_weight: Annotated[float, typer.Option(help="Sparse-Gen's L1 weight on the deviations")] = 0.1,
+    lasso_alpha: Annotated[float, typer.Option(help="scikit-learn Lasso's alpha")] = 0.1,
+    tv_weight: Annotated[float, typer.Option(help="TV least squares' weight on the total variation")] = 0.05,
     seed: Annotated[int, typer.Option(help="seed of the images, operators, noise and restarts")] = 0,
     out: Annotated[Optional[Path], typer.Option(help="new output directory (default: runs/invert-TIME)")] = None,
     measurements: Annotated[Optional[Path], typer.Option(help="your own measurements: a .npy of shape (m,) or "
@@ -138,12 +146,15 @@ def invert(
     Writes OUT/invert.json, table.md, reconstructions.png and error_vs_m.png; with --measurements and
     --operator-file, OUT/reconstruction.npy (solvers, k, C, H, W) and reconstruction.png.
     """
-    from gankit.inverse.workflow import invert as run_invert
+    from gankit.inverse.workflow import SolverSettings, invert as run_invert, sweep_key
 
     out = out or Path("runs") / f"invert-{time.strftime('%Y%m%d-%H%M%S')}"
-    result = run_invert(run_dir, out=out, operator=operator, counts=m, views=views, noise=noise, images=images,
-                        restarts=restarts, steps=steps, seed=seed, measurements=measurements,
-                        operator_file=operator_file)
+    sizes = {"views": views, "factor": factors, "m": m}[sweep_key(operator)]
+    solver = SolverSettings(restarts=restarts, steps=steps, lr=lr, prior_weight=prior_weight,
+                            sparse_basis=sparse_basis, sparse_weight=sparse_weight, lasso_alpha=lasso_alpha,
+                            tv_weight=tv_weight, seed=seed)
+    result = run_invert(run_dir, out=out, operator=operator, sizes=sizes, noise=noise, images=images, solver=solver,
+                        measurements=measurements, operator_file=operator_file)
     if result.table:
         typer.echo(result.table, nl=False)
     console.print(f"wrote {escape(str(out))}", highlight=False)

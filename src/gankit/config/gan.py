@@ -25,6 +25,7 @@ class DataConfig(_Section):
     channels: Literal[1, 3] = 1  # folder only
     n_samples: int = Field(20_000, gt=0)  # 2D mixtures, stacked_mnist and phantoms: how many samples to draw
     # (phantoms: CT slices labelled by whether they hold a lesion, gankit.data.phantoms.lesion_phantoms)
+    held_out: int = Field(0, ge=0)  # samples kept out of training (a split seeded by `seed`): invert's test images
 
 
 class ModelConfig(_Section):

@@ -1,10 +1,12 @@
 """`gankit invert`: reconstruct images from a few linear measurements with a GAN run's generator as the prior
 (CSGM and Sparse-Gen), beside Lasso, TV least squares and, for Radon, filtered back-projection.
 
-    DIR/invert.json          settings and the table rows (per solver and m: per-pixel MSE mean ± standard error, PSNR)
-    DIR/table.md             the same table in Markdown
+    DIR/invert.json          settings, the table rows (per solver and m: per-pixel MSE mean, standard error and
+                             95% interval, PSNR, SSIM), the prior summary (gankit.inverse.summary) and, for a run
+                             with held-out images, the memorization check
+    DIR/table.md             the same table in Markdown, and the summary in words
     DIR/reconstructions.png  rows: truth, each solver; columns: a few images at the smallest and the largest m
-    DIR/error_vs_m.png       MSE against m per solver (log y, standard-error bars)
+    DIR/error_vs_m.png       MSE against m per solver (log y, 95% intervals)
 
 With a user's own `measurements` and `operator_file` there is no truth: DIR/reconstruction.npy holds
 (solvers, k, C, H, W) in [0, 1] and DIR/reconstruction.png shows it. Images live in [0, 1] as in Bora et al.:
@@ -17,7 +19,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,15 +30,18 @@ from torch import Tensor, nn
 from gankit.atomic import atomic_write_text
 from gankit.errors import ConfigError, DataError
 from gankit.inverse.operators import LinearOperator, Radon, load_operator_file, make_operator
-from gankit.inverse.solvers import csgm, lasso, tv_least_squares
+from gankit.inverse.figures import FIGURE_COLUMNS, error_figure, reconstruction_figure, user_figure
+from gankit.inverse.solvers import SPARSE_BASES, csgm, lasso, tv_least_squares
+from gankit.inverse.summary import memorization_check, prior_summary
+from gankit.metrics.image_quality import ssim
 from gankit.output_dir import check_output_dir, removed_on_failure
 
-__all__ = ["InvertResult", "UnitGenerator", "invert", "load_prior", "measure", "parse_counts", "truth_images"]
+__all__ = ["InvertResult", "SolverSettings", "UnitGenerator", "invert", "load_prior", "measure", "parse_counts",
+           "sweep_key", "truth_images"]
 
 USER_SOLVERS = ("csgm", "csgm_sparse", "lasso")
 LASSO_DCT_MAX_PIXELS = 4096  # the DCT-basis Lasso builds an n × n synthesis matrix: only for small images
-TV_WEIGHT = 0.05
-FIGURE_COLUMNS = 4
+MEMORIZATION_SAMPLES = 2000  # generator samples compared with the training set
 
 
 class UnitGenerator(nn.Module):
@@ -48,6 +53,38 @@ class UnitGenerator(nn.Module):
 
     def forward(self, z: Tensor) -> Tensor:
         return (self.generator(z) + 1) / 2
+
+
+@dataclass(frozen=True)
+class SolverSettings:
+    """The solvers' knobs. Defaults are Bora et al.'s MNIST protocol (their mnist_reconstruction.sh): Adam lr
+    0.01 for 1,000 steps, 10 restarts, prior weight 0.1, Lasso alpha 0.1; Sparse-Gen's weight and basis and TV's
+    weight are this project's choices."""
+
+    restarts: int = 10
+    steps: int = 1000
+    lr: float = 0.01
+    prior_weight: float = 0.1
+    sparse_basis: str = "pixel"
+    sparse_weight: float = 0.1
+    lasso_alpha: float = 0.1
+    tv_weight: float = 0.05
+    seed: int = 0
+
+    def check(self) -> None:
+        """ConfigError naming the option for a value no solver can use."""
+        for value, option in ((self.restarts, "--restarts"), (self.steps, "--steps")):
+            if value < 1:
+                raise ConfigError(f"{option} {value}; choose a positive integer")
+        for value, option in ((self.lr, "--lr"), (self.lasso_alpha, "--lasso-alpha")):
+            if not value > 0:
+                raise ConfigError(f"{option} {value}; choose a number > 0")
+        for value, option in ((self.prior_weight, "--prior-weight"), (self.sparse_weight, "--sparse-weight"),
+                              (self.tv_weight, "--tv-weight")):
+            if not value >= 0:
+                raise ConfigError(f"{option} {value}; choose a number >= 0")
+        if self.sparse_basis not in SPARSE_BASES:
+            raise ConfigError(f"--sparse-basis {self.sparse_basis!r}; choose one of {', '.join(SPARSE_BASES)}")
 
 
 @dataclass
@@ -86,16 +123,21 @@ def load_prior(run_dir: str | Path) -> tuple[UnitGenerator, Any]:
     return UnitGenerator(run.players["generator"]).eval(), config
 
 
-def truth_images(config: Any, images: int, seed: int) -> Tensor:
-    """`images` real images of the run's data set in [0, 1], (images, C, H, W), chosen by `seed`."""
+def truth_images(config: Any, images: int, seed: int) -> tuple[Tensor, bool]:
+    """(`images` real images in [0, 1], (images, C, H, W), chosen by `seed`; whether they were held out of training).
+
+    From the run's held-out part when it has one (`data.held_out`), else from its whole data set.
+    """
     from gankit.kinds.gan_players import load_real_data
 
-    samples = load_real_data(config.data, config.seed).samples
+    held_out = config.data.held_out > 0
+    samples = load_real_data(config.data, config.seed, "held_out" if held_out else "all").samples
     if not 1 <= images <= len(samples):
-        raise ConfigError(f"--images {images}; the data set {config.data.name!r} has {len(samples)}, choose 1 to "
-                          f"{len(samples)}")
+        part = "held-out part (data.held_out)" if held_out else "data set"
+        raise ConfigError(f"--images {images}; the run's {part} of {config.data.name!r} has {len(samples)}, choose 1 "
+                          f"to {len(samples)}")
     rows = torch.randperm(len(samples), generator=torch.Generator().manual_seed(seed))[:images]
-    return (samples[rows].float() + 1) / 2
+    return (samples[rows].float() + 1) / 2, held_out
 
 
 def measure(operator: LinearOperator, x: Tensor, noise: float, seed: int) -> Tensor:
@@ -105,38 +147,47 @@ def measure(operator: LinearOperator, x: Tensor, noise: float, seed: int) -> Ten
     return clean + noise * torch.randn(clean.shape, generator=torch.Generator().manual_seed(seed)).to(clean)
 
 
+def sweep_key(operator: str) -> str:
+    """What the sweep of an operator varies: the number of views (radon), the downsampling factor (blur), or m."""
+    return {"radon": "views", "blur": "factor"}.get(operator, "m")
+
+
 def invert(
-    run_dir: str | Path, *, out: str | Path, operator: str = "gaussian", counts: str = "10,25,50",
-    views: str = "8,16,32", noise: float = 0.1, images: int = 20, restarts: int = 5, steps: int = 300, seed: int = 0,
-    measurements: str | Path | None = None, operator_file: str | Path | None = None,
+    run_dir: str | Path, *, out: str | Path, operator: str = "gaussian", sizes: str = "10,25,50", noise: float = 0.1,
+    images: int = 20, solver: SolverSettings = SolverSettings(), measurements: str | Path | None = None,
+    operator_file: str | Path | None = None,
 ) -> InvertResult:
-    """Reconstruct real images of the run's data set (or the user's `measurements`) and write the outputs."""
+    """Reconstruct real images of the run's data set (or the user's `measurements`) and write the outputs.
+
+    `sizes` is the comma list swept: m, or views for radon, or downsampling factors for blur (`sweep_key`)."""
     out = Path(out)
     check_output_dir(out)
     if (measurements is None) != (operator_file is None):
         raise ConfigError("give --measurements and --operator-file together (a user's y.npy and its (m, n) A.npy)")
-    for value, option in ((images, "--images"), (restarts, "--restarts"), (steps, "--steps")):
-        if value < 1:
-            raise ConfigError(f"{option} {value}; choose a positive integer")
+    if images < 1:
+        raise ConfigError(f"--images {images}; choose a positive integer")
     if noise < 0:
         raise ConfigError(f"--noise {noise}; choose a standard deviation >= 0")
+    solver.check()
     generator, config = load_prior(run_dir)
     shape = _image_shape(generator, config.model.latent_dim)
-    settings = {"run": str(run_dir), "data": config.data.name, "image_shape": list(shape), "restarts": restarts,
-                "steps": steps, "seed": seed, "latent_dim": config.model.latent_dim}
+    settings = {"run": str(run_dir), "data": config.data.name, "image_shape": list(shape),
+                "latent_dim": config.model.latent_dim, "solver": asdict(solver)}
     if measurements is not None:
         matrix = load_operator_file(operator_file, shape)
         y = _load_measurements(Path(measurements), matrix.m)
-        job = lambda: _invert_user(generator, config, matrix, y, out, settings)
+        job = lambda: _invert_user(generator, config, matrix, y, out, solver, settings)
     else:
-        key = "views" if operator == "radon" else "m"
-        sizes = parse_counts(views if operator == "radon" else counts, f"--{key}")
-        ops = [make_operator(operator, shape, seed=seed, **{key: size}) for size in sizes]  # bad m: ConfigError now
-        truth = truth_images(config, images, seed)
-        settings |= {"operator": operator, key: sizes, "noise": noise, "images": images, "held_out": False,
-                     "held_out_note": f"gan runs train on the whole {config.data.name!r} data set, so the test "
-                                      "images were in the generator's training set"}
-        job = lambda: _invert_truth(generator, config, ops, key, sizes, truth, noise, out, settings)
+        key = sweep_key(operator)
+        values = parse_counts(sizes, f"--{key.replace('factor', 'factors')}")
+        ops = [make_operator(operator, shape, seed=solver.seed, **{key: size}) for size in values]  # bad m: now
+        truth, held_out = truth_images(config, images, solver.seed)
+        settings |= {"operator": operator, key: values, "measurements": [op.m for op in ops], "noise": noise,
+                     "images": images, "held_out": held_out}
+        if not held_out:
+            settings["held_out_note"] = (f"the run trained on its whole {config.data.name!r} data set, so the test "
+                                         "images were in the generator's training set; train with data.held_out=N")
+        job = lambda: _invert_truth(generator, config, ops, key, values, truth, noise, out, solver, settings)
     with removed_on_failure(out):
         out.mkdir(parents=True, exist_ok=True)
         return job()
@@ -163,51 +214,74 @@ def _load_measurements(path: Path, m: int) -> Tensor:
     return torch.as_tensor(y, dtype=torch.float32).reshape(-1, m)
 
 
-def _solvers(operator: LinearOperator, generator: UnitGenerator, latent_dim: int, restarts: int, steps: int,
-             seed: int) -> dict[str, Callable[[Tensor], Tensor]]:
+def _solvers(operator: LinearOperator, generator: UnitGenerator, latent_dim: int,
+             solver: SolverSettings) -> dict[str, Callable[[Tensor], Tensor]]:
     """Each solver as y ↦ x (B, C, H, W) in [0, 1] for this operator."""
     def prior(sparse: str | None) -> Callable[[Tensor], Tensor]:
-        return lambda y: csgm(generator, operator, y, latent_dim, restarts=restarts, steps=steps, seed=seed,
-                              sparse=sparse).x
+        return lambda y: csgm(generator, operator, y, latent_dim, restarts=solver.restarts, steps=solver.steps,
+                              lr=solver.lr, prior_weight=solver.prior_weight, seed=solver.seed, sparse=sparse,
+                              sparse_weight=solver.sparse_weight).x
 
-    solvers = {"lasso": lambda y: lasso(operator, y)}
+    solvers = {"lasso": lambda y: lasso(operator, y, alpha=solver.lasso_alpha)}
     if operator.n <= LASSO_DCT_MAX_PIXELS:
-        solvers["lasso_dct"] = lambda y: lasso(operator, y, basis="dct")
-    solvers["tv"] = lambda y: tv_least_squares(operator, y, TV_WEIGHT, steps=steps)
+        solvers["lasso_dct"] = lambda y: lasso(operator, y, alpha=solver.lasso_alpha, basis="dct")
+    solvers["tv"] = lambda y: tv_least_squares(operator, y, solver.tv_weight, steps=solver.steps, lr=solver.lr)
     if isinstance(operator, Radon):
-        solvers["fbp"] = operator.fbp
+        solvers["fbp"] = lambda y: operator.fbp(y).clamp(0, 1)
     solvers["csgm"] = prior(None)
-    solvers["csgm_sparse"] = prior("pixel")
+    solvers["csgm_sparse"] = prior(solver.sparse_basis)
     return solvers
 
 
+def _scores(x: Tensor, truth: Tensor) -> dict[str, float]:
+    """Per-pixel MSE (mean over images, its standard error and 95% interval half-width), PSNR and SSIM means."""
+    mse = (x - truth).pow(2).flatten(1).mean(1).double()
+    se = mse.std().item() / math.sqrt(len(mse)) if len(mse) > 1 else 0.0
+    scores = {"mse": mse.mean().item(), "mse_se": se, "mse_ci95": 1.96 * se,
+              "psnr": (10 * torch.log10(1 / mse.clamp_min(1e-12))).mean().item()}
+    if min(truth.shape[-2:]) >= 11:
+        scores["ssim"] = ssim(x.clamp(0, 1).double(), truth.double()).mean().item()
+    return scores
+
+
 def _invert_truth(generator: UnitGenerator, config: Any, ops: list[LinearOperator], key: str, sizes: list[int],
-                  truth: Tensor, noise: float, out: Path, settings: dict[str, Any]) -> InvertResult:
+                  truth: Tensor, noise: float, out: Path, solver: SolverSettings,
+                  settings: dict[str, Any]) -> InvertResult:
     rows, shown = [], {}
     for size, operator in zip(sizes, ops, strict=True):
-        y = measure(operator, truth, noise, settings["seed"])
-        for name, solve in _solvers(operator, generator, config.model.latent_dim, settings["restarts"],
-                                    settings["steps"], settings["seed"]).items():
+        y = measure(operator, truth, noise, solver.seed)
+        for name, solve in _solvers(operator, generator, config.model.latent_dim, solver).items():
             x = solve(y).detach().float()
-            mse = (x - truth).pow(2).flatten(1).mean(1).double()
-            psnr = 10 * torch.log10(1 / mse.clamp_min(1e-12))
-            se = mse.std().item() / math.sqrt(len(mse)) if len(mse) > 1 else 0.0
-            rows.append({"solver": name, key: size, "mse": mse.mean().item(), "mse_se": se,
-                         "psnr": psnr.mean().item()})
+            rows.append({"solver": name, key: size, "measurements": operator.m} | _scores(x, truth))
             if size in (sizes[0], sizes[-1]):
                 shown[(name, size)] = x[:FIGURE_COLUMNS]
-    table = _table(rows, key)
-    atomic_write_text(out / "invert.json", json.dumps(settings | {"rows": rows}, indent=2) + "\n")
+    summary = prior_summary(rows, key)
+    settings |= {"rows": rows, "summary": summary}
+    if settings["held_out"]:
+        settings["memorization"] = _memorization(generator, config, truth, solver.seed)
+    table = _table(rows, key) + "\n" + summary_text(settings, key)
+    atomic_write_text(out / "invert.json", json.dumps(settings, indent=2) + "\n")
     atomic_write_text(out / "table.md", table)
     reconstruction_figure(truth[:FIGURE_COLUMNS], shown, key, out / "reconstructions.png")
     error_figure(rows, key, out / "error_vs_m.png")
     return InvertResult(out, rows, table)
 
 
+def _memorization(generator: UnitGenerator, config: Any, truth: Tensor, seed: int) -> dict[str, float]:
+    """memorization_check of the test images and of MEMORIZATION_SAMPLES generator samples against the run's
+    training images."""
+    from gankit.kinds.gan_players import load_real_data
+
+    train = (load_real_data(config.data, config.seed, "train").samples.float() + 1) / 2
+    z = torch.randn(MEMORIZATION_SAMPLES, config.model.latent_dim, generator=torch.Generator().manual_seed(seed))
+    with torch.no_grad():
+        generated = torch.cat([generator(chunk) for chunk in z.split(500)])
+    return memorization_check(truth, train, generated)
+
+
 def _invert_user(generator: UnitGenerator, config: Any, operator: LinearOperator, y: Tensor, out: Path,
-                 settings: dict[str, Any]) -> InvertResult:
-    solvers = _solvers(operator, generator, config.model.latent_dim, settings["restarts"], settings["steps"],
-                       settings["seed"])
+                 solver: SolverSettings, settings: dict[str, Any]) -> InvertResult:
+    solvers = _solvers(operator, generator, config.model.latent_dim, solver)
     x = torch.stack([solvers[name](y).detach().float() for name in USER_SOLVERS])
     np.save(out / "reconstruction.npy", x.numpy())
     user_figure(x, USER_SOLVERS, out / "reconstruction.png")
@@ -218,74 +292,31 @@ def _invert_user(generator: UnitGenerator, config: Any, operator: LinearOperator
 
 
 def _table(rows: list[dict[str, Any]], key: str) -> str:
-    lines = [f"| solver | {key} | MSE (mean ± s.e.) | PSNR (dB) |", "|---|---:|---:|---:|"]
-    lines += [f"| {r['solver']} | {r[key]} | {r['mse']:.4g} ± {r['mse_se']:.2g} | {r['psnr']:.2f} |" for r in rows]
+    with_ssim = all("ssim" in row for row in rows)
+    head = f"| solver | {key} | measurements | MSE (mean ± 95%) | PSNR (dB) |" + (" SSIM |" if with_ssim else "")
+    lines = [head, "|---|---:|---:|---:|---:|" + ("---:|" if with_ssim else "")]
+    lines += [f"| {r['solver']} | {r[key]} | {r['measurements']} | {r['mse']:.4g} ± {r['mse_ci95']:.2g} | "
+              f"{r['psnr']:.2f} |" + (f" {r['ssim']:.3f} |" if with_ssim else "") for r in rows]
     return "\n".join(lines) + "\n"
 
 
-def _pyplot() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _show(ax: Any, image: Tensor, title: str = "") -> None:
-    picture = image.clamp(0, 1).permute(1, 2, 0).numpy()
-    ax.imshow(picture[..., 0] if picture.shape[2] == 1 else picture, cmap="gray", vmin=0, vmax=1)
-    ax.set_xticks([])
-    ax.set_yticks([])
-    if title:
-        ax.set_title(title, fontsize=7)
-
-
-def reconstruction_figure(truth: Tensor, shown: dict[tuple[str, int], Tensor], key: str, path: Path) -> None:
-    """Rows: truth, then each solver; columns: the first images at the smallest m, then at the largest."""
-    plt = _pyplot()
-    solvers = list(dict.fromkeys(name for name, _ in shown))
-    sizes = list(dict.fromkeys(size for _, size in shown))
-    k = len(truth)
-    fig, axes = plt.subplots(1 + len(solvers), k * len(sizes), figsize=(0.9 * k * len(sizes), 0.9 * (1 + len(solvers))),
-                             squeeze=False)
-    for j, size in enumerate(sizes):
-        for i in range(k):
-            column = j * k + i
-            _show(axes[0, column], truth[i], f"{key}={size}" if i == 0 else "")
-            for r, name in enumerate(solvers, 1):
-                _show(axes[r, column], shown[(name, size)][i])
-    for r, name in enumerate(["truth", *solvers]):
-        axes[r, 0].set_ylabel(name, fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-
-
-def error_figure(rows: list[dict[str, Any]], key: str, path: Path) -> None:
-    """Per-pixel MSE against m (or views) for each solver, log y, standard-error bars."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(5, 3.5))
-    for name in dict.fromkeys(row["solver"] for row in rows):
-        mine = [row for row in rows if row["solver"] == name]
-        ax.errorbar([r[key] for r in mine], [r["mse"] for r in mine], yerr=[r["mse_se"] for r in mine], marker="o",
-                    capsize=2, label=name)
-    ax.set(xlabel=key, ylabel="per-pixel MSE", yscale="log")
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-
-
-def user_figure(x: Tensor, solvers: tuple[str, ...], path: Path) -> None:
-    """Rows: each solver; columns: the first measurement vectors' reconstructions."""
-    plt = _pyplot()
-    k = min(x.shape[1], 8)
-    fig, axes = plt.subplots(len(solvers), k, figsize=(0.9 * k + 0.6, 0.9 * len(solvers)), squeeze=False)
-    for r, name in enumerate(solvers):
-        for i in range(k):
-            _show(axes[r, i], x[r, i])
-        axes[r, 0].set_ylabel(name, fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+def summary_text(settings: dict[str, Any], key: str) -> str:
+    """The prior summary and the memorization check in a few Markdown lines."""
+    summary = settings["summary"]
+    lines = []
+    for name, baseline in summary.get("baselines", {}).items():
+        ratios = ", ".join("beyond range" if r is None else f"{r:.1f}×" for r in baseline["ratio"])
+        crossover = baseline["crossover"]
+        lines.append(f"- {name}: {key} it needs for CSGM's error, over CSGM's {key}, at {key} = "
+                     f"{', '.join(map(str, summary['sizes']))}: {ratios}; "
+                     + (f"below CSGM's error from {key} = {crossover}" if crossover else "never below CSGM's error"))
+    if "sparse_excess" in summary:
+        excess = ", ".join(f"{100 * e:+.0f}%" for e in summary["sparse_excess"])
+        lines.append(f"- csgm_sparse over the best other solver at each {key}: {excess}")
+    if memo := settings.get("memorization"):
+        lines.append(f"- held-out test images: nearest training image at distance {memo['test_min']:.2f} (minimum) "
+                     f"and {memo['test_median']:.2f} (median), training images to each other "
+                     f"{memo['train_median']:.2f} (median); {memo['test_closer_than_train_q01']} test images nearer "
+                     f"than the closest 1% of training pairs; generator samples' copy fraction "
+                     f"{memo['generated_copy_fraction']:.2f} (0.5: fresh, 1: copies)")
+    return "\n".join(lines) + "\n" if lines else ""

@@ -17,11 +17,33 @@ from gankit.nn.infogan import InfoCodes, InfoGANDiscriminator, InfoGANGenerator
 from gankit.penalties import smoothed_real_target
 from gankit.sampling import CodeInputs, ConditionInputs, LatentInputs
 
-__all__ = ["build_game", "build_players", "condition_spec", "generator_inputs", "info_codes", "load_real_data"]
+__all__ = ["build_game", "build_players", "condition_spec", "generator_inputs", "held_out_rows", "info_codes",
+           "load_real_data"]
 
 
-def load_real_data(cfg: DataConfig, seed: int) -> RealData:
-    """Load (or, for mixtures, draw) the real samples the config names."""
+def load_real_data(cfg: DataConfig, seed: int, part: str = "train") -> RealData:
+    """Load (or, for mixtures, draw) the real samples the config names: the training part, the `held_out` part
+    (`data.held_out` samples set aside by `held_out_rows`) or all of them."""
+    real = _load_all(cfg, seed)
+    if part == "all" or (cfg.held_out == 0 and part == "train"):
+        return real
+    n = len(real.samples)
+    if cfg.held_out >= n:
+        raise ConfigError(f"data.held_out {cfg.held_out} leaves no training samples: the data set {cfg.name!r} has "
+                          f"{n}; choose fewer than {n}")
+    held = held_out_rows(n, cfg.held_out, seed)
+    rows = held if part == "held_out" else torch.ones(n, dtype=torch.bool).index_fill_(0, held, False).nonzero()[:, 0]
+    labels = None if real.labels is None else real.labels[rows]
+    return RealData(real.samples[rows], real.mixture, labels, real.scale)
+
+
+def held_out_rows(n: int, held_out: int, seed: int) -> torch.Tensor:
+    """Indices (sorted) of the `held_out` of `n` samples kept out of training: a permutation seeded by `seed`."""
+    permutation = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    return permutation[:held_out].sort().values
+
+
+def _load_all(cfg: DataConfig, seed: int) -> RealData:
     if cfg.name in data.MIXTURES:
         mixture = data.MIXTURES[cfg.name]()
         return RealData(mixture.sample(cfg.n_samples, torch.Generator().manual_seed(seed)), mixture)
