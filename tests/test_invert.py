@@ -102,7 +102,7 @@ def test_bad_input_is_one_line_and_exit_2(run, tmp_path, gankit):
         (["--sparse-basis", "wavelet"], ["--sparse-basis", "pixel, dct"]),
         (["--tv-weight", "-1"], ["--tv-weight", ">= 0"]),
         (["--lr", "0"], ["--lr", "> 0"]),
-        (["--images", "5000"], ["--images 5000", "1797"]),
+        (["--images", "5000"], ["--images = 5000", "1797"]),
     ]
     for extra, fragments in cases:
         assert_user_error(gankit("invert", str(run), *extra, *out), *fragments)
@@ -163,3 +163,21 @@ def test_radon_adds_filtered_back_projection(run, tmp_path):
     row = next(r for r in result.rows if r["solver"] == "fbp")
     assert row["views"] == 4 and row["measurements"] == operator.m
     assert row["mse"] == pytest.approx((fbp - truth).pow(2).mean().item(), rel=1e-6)
+
+
+def test_tune_chooses_the_baselines_weights_on_validation_images_disjoint_from_the_test_images(run, tmp_path):
+    from gankit.inverse import SolverSettings, invert, tune_weights, validation_images
+
+    result = invert(run, out=tmp_path / "tuned", sizes="30", images=3,
+                    solver=SolverSettings(restarts=1, steps=4, tune=True))
+    _, config = load_prior(run)
+    truth, _ = truth_images(config, 3, seed=0)
+    validation = validation_images(config, 3, 8, seed=0)
+    assert not any(torch.equal(v, t) for v in validation for t in truth)
+    operator = make_operator("gaussian", truth.shape[1:], m=30, seed=0)
+    expected = tune_weights(operator, validation, measure(operator, validation, 0.1, seed=1), lasso_dct=True,
+                            tv_steps=4, lr=0.01)
+    assert {r["solver"]: r["weight"] for r in result.rows if "weight" in r} == expected
+    lasso_row = next(r for r in result.rows if r["solver"] == "lasso")
+    x = lasso(operator, measure(operator, truth, 0.1, seed=0), alpha=expected["lasso"])
+    assert lasso_row["mse"] == pytest.approx((x - truth).pow(2).mean().item(), rel=1e-6)

@@ -33,15 +33,17 @@ from gankit.inverse.operators import LinearOperator, Radon, load_operator_file, 
 from gankit.inverse.figures import FIGURE_COLUMNS, error_figure, reconstruction_figure, user_figure
 from gankit.inverse.solvers import SPARSE_BASES, csgm, lasso, tv_least_squares
 from gankit.inverse.summary import memorization_check, prior_summary
+from gankit.inverse.tuning import tune_weights
 from gankit.metrics.image_quality import ssim
 from gankit.output_dir import check_output_dir, removed_on_failure
 
 __all__ = ["InvertResult", "SolverSettings", "UnitGenerator", "invert", "load_prior", "measure", "parse_counts",
-           "sweep_key", "truth_images"]
+           "sweep_key", "truth_images", "validation_images"]
 
 USER_SOLVERS = ("csgm", "csgm_sparse", "lasso")
 LASSO_DCT_MAX_PIXELS = 4096  # the DCT-basis Lasso builds an n × n synthesis matrix: only for small images
 MEMORIZATION_SAMPLES = 2000  # generator samples compared with the training set
+VALIDATION_IMAGES = 8  # images the baselines' weights are tuned on (--tune), disjoint from the test images
 
 
 class UnitGenerator(nn.Module):
@@ -69,6 +71,7 @@ class SolverSettings:
     sparse_weight: float = 0.1
     lasso_alpha: float = 0.1
     tv_weight: float = 0.05
+    tune: bool = False  # choose lasso_alpha and tv_weight per size on VALIDATION_IMAGES (gankit.inverse.tuning)
     seed: int = 0
 
     def check(self) -> None:
@@ -128,16 +131,36 @@ def truth_images(config: Any, images: int, seed: int) -> tuple[Tensor, bool]:
 
     From the run's held-out part when it has one (`data.held_out`), else from its whole data set.
     """
+    pool, held_out = _image_pool(config)
+    _check_count(config, images, len(pool), held_out, "--images")
+    return pool[_order(len(pool), seed)[:images]], held_out
+
+
+def validation_images(config: Any, images: int, count: int, seed: int) -> Tensor:
+    """`count` images of the same pool as `truth_images(config, images, seed)` and disjoint from them: the next
+    ones in its seeded order, for choosing the baselines' weights."""
+    pool, held_out = _image_pool(config)
+    _check_count(config, images + count, len(pool), held_out, f"--images + {count} validation images")
+    return pool[_order(len(pool), seed)[images : images + count]]
+
+
+def _image_pool(config: Any) -> tuple[Tensor, bool]:
     from gankit.kinds.gan_players import load_real_data
 
     held_out = config.data.held_out > 0
     samples = load_real_data(config.data, config.seed, "held_out" if held_out else "all").samples
-    if not 1 <= images <= len(samples):
+    return (samples.float() + 1) / 2, held_out
+
+
+def _order(n: int, seed: int) -> Tensor:
+    return torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+
+
+def _check_count(config: Any, count: int, available: int, held_out: bool, what: str) -> None:
+    if not 1 <= count <= available:
         part = "held-out part (data.held_out)" if held_out else "data set"
-        raise ConfigError(f"--images {images}; the run's {part} of {config.data.name!r} has {len(samples)}, choose 1 "
-                          f"to {len(samples)}")
-    rows = torch.randperm(len(samples), generator=torch.Generator().manual_seed(seed))[:images]
-    return (samples[rows].float() + 1) / 2, held_out
+        raise ConfigError(f"{what} = {count}; the run's {part} of {config.data.name!r} has {available} images, "
+                          f"choose fewer")
 
 
 def measure(operator: LinearOperator, x: Tensor, noise: float, seed: int) -> Tensor:
@@ -182,12 +205,14 @@ def invert(
         values = parse_counts(sizes, f"--{key.replace('factor', 'factors')}")
         ops = [make_operator(operator, shape, seed=solver.seed, **{key: size}) for size in values]  # bad m: now
         truth, held_out = truth_images(config, images, solver.seed)
+        validation = validation_images(config, images, VALIDATION_IMAGES, solver.seed) if solver.tune else None
         settings |= {"operator": operator, key: values, "measurements": [op.m for op in ops], "noise": noise,
                      "images": images, "held_out": held_out}
         if not held_out:
             settings["held_out_note"] = (f"the run trained on its whole {config.data.name!r} data set, so the test "
                                          "images were in the generator's training set; train with data.held_out=N")
-        job = lambda: _invert_truth(generator, config, ops, key, values, truth, noise, out, solver, settings)
+        job = lambda: _invert_truth(generator, config, ops, key, values, truth, validation, noise, out, solver,
+                                    settings)
     with removed_on_failure(out):
         out.mkdir(parents=True, exist_ok=True)
         return job()
@@ -214,23 +239,33 @@ def _load_measurements(path: Path, m: int) -> Tensor:
     return torch.as_tensor(y, dtype=torch.float32).reshape(-1, m)
 
 
-def _solvers(operator: LinearOperator, generator: UnitGenerator, latent_dim: int,
-             solver: SolverSettings) -> dict[str, Callable[[Tensor], Tensor]]:
-    """Each solver as y ↦ x (B, C, H, W) in [0, 1] for this operator."""
+def _solvers(operator: LinearOperator, generator: UnitGenerator, latent_dim: int, solver: SolverSettings,
+             weights: dict[str, float] | None = None) -> dict[str, Callable[[Tensor], Tensor]]:
+    """Each solver as y ↦ x (B, C, H, W) in [0, 1] for this operator; `weights` ({"lasso", "lasso_dct", "tv"}:
+    value) replace the settings' lasso_alpha and tv_weight."""
+    weights = _weights(operator, solver) | (weights or {})
     def prior(sparse: str | None) -> Callable[[Tensor], Tensor]:
         return lambda y: csgm(generator, operator, y, latent_dim, restarts=solver.restarts, steps=solver.steps,
                               lr=solver.lr, prior_weight=solver.prior_weight, seed=solver.seed, sparse=sparse,
                               sparse_weight=solver.sparse_weight).x
 
-    solvers = {"lasso": lambda y: lasso(operator, y, alpha=solver.lasso_alpha)}
-    if operator.n <= LASSO_DCT_MAX_PIXELS:
-        solvers["lasso_dct"] = lambda y: lasso(operator, y, alpha=solver.lasso_alpha, basis="dct")
-    solvers["tv"] = lambda y: tv_least_squares(operator, y, solver.tv_weight, steps=solver.steps, lr=solver.lr)
+    solvers = {"lasso": lambda y: lasso(operator, y, alpha=weights["lasso"])}
+    if "lasso_dct" in weights:
+        solvers["lasso_dct"] = lambda y: lasso(operator, y, alpha=weights["lasso_dct"], basis="dct")
+    solvers["tv"] = lambda y: tv_least_squares(operator, y, weights["tv"], steps=solver.steps, lr=solver.lr)
     if isinstance(operator, Radon):
         solvers["fbp"] = lambda y: operator.fbp(y).clamp(0, 1)
     solvers["csgm"] = prior(None)
     solvers["csgm_sparse"] = prior(solver.sparse_basis)
     return solvers
+
+
+def _weights(operator: LinearOperator, solver: SolverSettings) -> dict[str, float]:
+    """The baselines' weights as set: Lasso's alpha (pixel, and DCT for small images) and TV's weight."""
+    weights = {"lasso": solver.lasso_alpha, "tv": solver.tv_weight}
+    if operator.n <= LASSO_DCT_MAX_PIXELS:
+        weights["lasso_dct"] = solver.lasso_alpha
+    return weights
 
 
 def _scores(x: Tensor, truth: Tensor) -> dict[str, float]:
@@ -245,14 +280,19 @@ def _scores(x: Tensor, truth: Tensor) -> dict[str, float]:
 
 
 def _invert_truth(generator: UnitGenerator, config: Any, ops: list[LinearOperator], key: str, sizes: list[int],
-                  truth: Tensor, noise: float, out: Path, solver: SolverSettings,
+                  truth: Tensor, validation: Tensor | None, noise: float, out: Path, solver: SolverSettings,
                   settings: dict[str, Any]) -> InvertResult:
     rows, shown = [], {}
     for size, operator in zip(sizes, ops, strict=True):
         y = measure(operator, truth, noise, solver.seed)
-        for name, solve in _solvers(operator, generator, config.model.latent_dim, solver).items():
+        weights = _weights(operator, solver)
+        if validation is not None:  # the validation noise is its own draw
+            weights = tune_weights(operator, validation, measure(operator, validation, noise, solver.seed + 1),
+                                   lasso_dct="lasso_dct" in weights, tv_steps=solver.steps, lr=solver.lr)
+        for name, solve in _solvers(operator, generator, config.model.latent_dim, solver, weights).items():
             x = solve(y).detach().float()
-            rows.append({"solver": name, key: size, "measurements": operator.m} | _scores(x, truth))
+            weight = {"weight": weights[name]} if name in weights else {}
+            rows.append({"solver": name, key: size, "measurements": operator.m} | weight | _scores(x, truth))
             if size in (sizes[0], sizes[-1]):
                 shown[(name, size)] = x[:FIGURE_COLUMNS]
     summary = prior_summary(rows, key)
@@ -293,10 +333,11 @@ def _invert_user(generator: UnitGenerator, config: Any, operator: LinearOperator
 
 def _table(rows: list[dict[str, Any]], key: str) -> str:
     with_ssim = all("ssim" in row for row in rows)
-    head = f"| solver | {key} | measurements | MSE (mean ± 95%) | PSNR (dB) |" + (" SSIM |" if with_ssim else "")
-    lines = [head, "|---|---:|---:|---:|---:|" + ("---:|" if with_ssim else "")]
-    lines += [f"| {r['solver']} | {r[key]} | {r['measurements']} | {r['mse']:.4g} ± {r['mse_ci95']:.2g} | "
-              f"{r['psnr']:.2f} |" + (f" {r['ssim']:.3f} |" if with_ssim else "") for r in rows]
+    head = f"| solver | {key} | measurements | weight | MSE (mean ± 95%) | PSNR (dB) |" + (" SSIM |" if with_ssim else "")
+    lines = [head, "|---|---:|---:|---:|---:|---:|" + ("---:|" if with_ssim else "")]
+    lines += [f"| {r['solver']} | {r[key]} | {r['measurements']} | {r['weight'] if 'weight' in r else ''} | "
+              f"{r['mse']:.4g} ± {r['mse_ci95']:.2g} | {r['psnr']:.2f} |" + (f" {r['ssim']:.3f} |" if with_ssim else "")
+              for r in rows]
     return "\n".join(lines) + "\n"
 
 
