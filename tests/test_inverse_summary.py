@@ -70,18 +70,12 @@ def test_the_gan_kind_trains_on_the_training_part_only():
     assert len(setup.data.real.samples) == 1700
 
 
-def test_tune_weights_keeps_the_grid_value_with_the_lowest_validation_error():
-    from gankit.inverse import LASSO_ALPHAS, TV_WEIGHTS, lasso, make_operator, measure, tune_weights, tv_least_squares
+def test_choose_weights_keeps_the_grid_value_with_the_lowest_validation_error_ties_to_the_larger():
+    from gankit.inverse import choose_weights
 
-    g = torch.Generator().manual_seed(0)
-    validation = (torch.rand(3, 1, 8, 8, generator=g) > 0.8).float()  # sparse in pixels
-    operator = make_operator("gaussian", (1, 8, 8), m=30, seed=1)
-    y = measure(operator, validation, 0.1, seed=2)
-    chosen = tune_weights(operator, validation, y, lasso_dct=False, tv_steps=20, lr=0.05)
-    assert set(chosen) == {"lasso", "tv"}
-    lasso_errors = [(lasso(operator, y, alpha=a) - validation).pow(2).mean().item() for a in LASSO_ALPHAS]
-    tv_errors = [(tv_least_squares(operator, y, w, steps=20, lr=0.05) - validation).pow(2).mean().item()
-                 for w in TV_WEIGHTS]
-    assert chosen["lasso"] == LASSO_ALPHAS[int(np.argmin(lasso_errors))]
-    assert chosen["tv"] == TV_WEIGHTS[int(np.argmin(tv_errors))]
-    assert min(lasso_errors) < lasso_errors[-1]  # the grid matters: the largest alpha is not the best here
+    validation = torch.full((2, 1, 3, 3), 0.5)
+    candidates = {
+        "a": ((0.1, 0.2, 0.4), lambda w: validation + (w - 0.2)),  # error (w - 0.2)²: 0.2
+        "b": ((1.0, 2.0, 3.0), lambda w: validation + (0.0 if w < 2.5 else 1.0)),  # 1 and 2 tie: the larger
+    }
+    assert choose_weights(validation, candidates) == {"a": 0.2, "b": 2.0}

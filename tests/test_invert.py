@@ -41,7 +41,8 @@ def test_writes_every_output_with_one_row_per_solver_and_m(inverted):
     assert all(r["mse"] > 0 and r["mse_ci95"] == pytest.approx(1.96 * r["mse_se"]) and np.isfinite(r["psnr"])
                and -1 <= r["ssim"] <= 1 for r in summary["rows"])
     assert summary["solver"] == {"restarts": 2, "steps": 5, "lr": 0.01, "prior_weight": 0.1, "sparse_basis": "pixel",
-                                 "sparse_weight": 0.1, "lasso_alpha": 0.1, "tv_weight": 0.05, "seed": 3}
+                                 "sparse_weight": 0.1, "lasso_alpha": 0.1, "tv_weight": 0.05, "tune": False,
+                                 "seed": 3}
     assert set(summary["summary"]["baselines"]) == {"lasso", "lasso_dct", "tv"}
     lines = (inverted / "table.md").read_text().splitlines()
     assert len(lines) == 2 + len(summary["rows"]) + 1 + 4  # the table, a blank line, 3 baselines and csgm_sparse
@@ -165,19 +166,23 @@ def test_radon_adds_filtered_back_projection(run, tmp_path):
     assert row["mse"] == pytest.approx((fbp - truth).pow(2).mean().item(), rel=1e-6)
 
 
-def test_tune_chooses_the_baselines_weights_on_validation_images_disjoint_from_the_test_images(run, tmp_path):
-    from gankit.inverse import SolverSettings, invert, tune_weights, validation_images
+def test_tune_chooses_each_weight_on_validation_images_disjoint_from_the_test_images(run, tmp_path):
+    from gankit.inverse import GRIDS, SolverSettings, invert, validation_images
 
-    result = invert(run, out=tmp_path / "tuned", sizes="30", images=3,
-                    solver=SolverSettings(restarts=1, steps=4, tune=True))
-    _, config = load_prior(run)
+    settings = SolverSettings(restarts=1, steps=4, tune=True)
+    result = invert(run, out=tmp_path / "tuned", sizes="30", images=3, solver=settings)
+    generator, config = load_prior(run)
     truth, _ = truth_images(config, 3, seed=0)
     validation = validation_images(config, 3, 8, seed=0)
     assert not any(torch.equal(v, t) for v in validation for t in truth)
     operator = make_operator("gaussian", truth.shape[1:], m=30, seed=0)
-    expected = tune_weights(operator, validation, measure(operator, validation, 0.1, seed=1), lasso_dct=True,
-                            tv_steps=4, lr=0.01)
-    assert {r["solver"]: r["weight"] for r in result.rows if "weight" in r} == expected
-    lasso_row = next(r for r in result.rows if r["solver"] == "lasso")
-    x = lasso(operator, measure(operator, truth, 0.1, seed=0), alpha=expected["lasso"])
-    assert lasso_row["mse"] == pytest.approx((x - truth).pow(2).mean().item(), rel=1e-6)
+    y_validation, y = measure(operator, validation, 0.1, seed=1), measure(operator, truth, 0.1, seed=0)
+    errors = [(lasso(operator, y_validation, alpha=a) - validation).pow(2).mean().item() for a in GRIDS["lasso"]]
+    weights = {r["solver"]: r["weight"] for r in result.rows if "weight" in r}
+    assert set(weights) == {"lasso", "lasso_dct", "tv", "csgm_sparse"}
+    assert weights["lasso"] == GRIDS["lasso"][int(np.argmin(errors))] and weights["csgm_sparse"] in GRIDS["csgm_sparse"]
+    rows = {r["solver"]: r for r in result.rows}
+    x = lasso(operator, y, alpha=weights["lasso"])
+    assert rows["lasso"]["mse"] == pytest.approx((x - truth).pow(2).mean().item(), rel=1e-6)
+    x = csgm(generator, operator, y, 8, restarts=1, steps=4, sparse="pixel", sparse_weight=weights["csgm_sparse"]).x
+    assert rows["csgm_sparse"]["mse"] == pytest.approx((x - truth).pow(2).mean().item(), rel=1e-5)

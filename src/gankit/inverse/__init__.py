@@ -5,7 +5,7 @@ operators.py   linear measurement operators y = A x with exact adjoints: Gaussia
 solvers.py     reconstructions from y: CSGM with restarts (and Sparse-Gen deviations), Lasso, TV least squares
 summary.py     what a table says: measurements saved by the prior, crossover, Sparse-Gen's excess; memorization
 workflow.py    `gankit invert`: a GAN run's generator as prior against the baselines, table and summary
-tuning.py      the baselines' weights chosen per operator on validation images (--tune)
+tuning.py      every solver's weight chosen per operator and size on validation images (--tune)
 figures.py     its figures
 """
 
@@ -19,12 +19,12 @@ from gankit.inverse.workflow import (
     InvertResult, SolverSettings, UnitGenerator, invert, load_prior, measure, parse_counts, sweep_key, truth_images,
     validation_images,
 )
-from gankit.inverse.tuning import LASSO_ALPHAS, TV_WEIGHTS, tune_weights
+from gankit.inverse.tuning import GRIDS, TUNE_RESTARTS, choose_weights
 
 __all__ = [
-    "LASSO_ALPHAS", "OPERATORS", "SPARSE_BASES", "TV_WEIGHTS", "BlurDownsample", "GaussianOperator", "InpaintingMask", "InvertResult", "LinearOperator",
+    "GRIDS", "OPERATORS", "SPARSE_BASES", "TUNE_RESTARTS", "BlurDownsample", "GaussianOperator", "InpaintingMask", "InvertResult", "LinearOperator",
     "MatrixOperator", "Radon", "Reconstruction", "SolverSettings", "SubsampledDCT", "SubsampledFourier", "UnitGenerator",
-    "csgm", "dct_matrix", "invert", "lasso", "latent_starts", "load_operator_file", "load_prior", "make_operator",
+    "choose_weights", "csgm", "dct_matrix", "invert", "lasso", "latent_starts", "load_operator_file", "load_prior", "make_operator",
     "measure", "measurements_needed", "memorization_check", "parse_counts", "prior_summary", "sweep_key",
-    "truth_images", "tune_weights", "tv_least_squares", "validation_images",
+    "truth_images", "tv_least_squares", "validation_images",
 ]

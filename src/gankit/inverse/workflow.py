@@ -33,7 +33,7 @@ from gankit.inverse.operators import LinearOperator, Radon, load_operator_file, 
 from gankit.inverse.figures import FIGURE_COLUMNS, error_figure, reconstruction_figure, user_figure
 from gankit.inverse.solvers import SPARSE_BASES, csgm, lasso, tv_least_squares
 from gankit.inverse.summary import memorization_check, prior_summary
-from gankit.inverse.tuning import tune_weights
+from gankit.inverse.tuning import GRIDS, TUNE_RESTARTS, choose_weights
 from gankit.metrics.image_quality import ssim
 from gankit.output_dir import check_output_dir, removed_on_failure
 
@@ -71,7 +71,7 @@ class SolverSettings:
     sparse_weight: float = 0.1
     lasso_alpha: float = 0.1
     tv_weight: float = 0.05
-    tune: bool = False  # choose lasso_alpha and tv_weight per size on VALIDATION_IMAGES (gankit.inverse.tuning)
+    tune: bool = False  # choose lasso_alpha, tv_weight and sparse_weight per size on VALIDATION_IMAGES (tuning.py)
     seed: int = 0
 
     def check(self) -> None:
@@ -241,13 +241,13 @@ def _load_measurements(path: Path, m: int) -> Tensor:
 
 def _solvers(operator: LinearOperator, generator: UnitGenerator, latent_dim: int, solver: SolverSettings,
              weights: dict[str, float] | None = None) -> dict[str, Callable[[Tensor], Tensor]]:
-    """Each solver as y ↦ x (B, C, H, W) in [0, 1] for this operator; `weights` ({"lasso", "lasso_dct", "tv"}:
-    value) replace the settings' lasso_alpha and tv_weight."""
+    """Each solver as y ↦ x (B, C, H, W) in [0, 1] for this operator; `weights` (solver: value, as `_weights`)
+    replace the settings' lasso_alpha, tv_weight and sparse_weight."""
     weights = _weights(operator, solver) | (weights or {})
+
     def prior(sparse: str | None) -> Callable[[Tensor], Tensor]:
-        return lambda y: csgm(generator, operator, y, latent_dim, restarts=solver.restarts, steps=solver.steps,
-                              lr=solver.lr, prior_weight=solver.prior_weight, seed=solver.seed, sparse=sparse,
-                              sparse_weight=solver.sparse_weight).x
+        return lambda y: _csgm(generator, operator, y, latent_dim, solver, sparse, weights["csgm_sparse"],
+                               solver.restarts)
 
     solvers = {"lasso": lambda y: lasso(operator, y, alpha=weights["lasso"])}
     if "lasso_dct" in weights:
@@ -260,12 +260,32 @@ def _solvers(operator: LinearOperator, generator: UnitGenerator, latent_dim: int
     return solvers
 
 
+def _csgm(generator: UnitGenerator, operator: LinearOperator, y: Tensor, latent_dim: int, solver: SolverSettings,
+          sparse: str | None, sparse_weight: float, restarts: int) -> Tensor:
+    return csgm(generator, operator, y, latent_dim, restarts=restarts, steps=solver.steps, lr=solver.lr,
+                prior_weight=solver.prior_weight, seed=solver.seed, sparse=sparse, sparse_weight=sparse_weight).x
+
+
 def _weights(operator: LinearOperator, solver: SolverSettings) -> dict[str, float]:
-    """The baselines' weights as set: Lasso's alpha (pixel, and DCT for small images) and TV's weight."""
-    weights = {"lasso": solver.lasso_alpha, "tv": solver.tv_weight}
+    """The weights as set: Lasso's alpha (pixel, and DCT for small images), TV's and Sparse-Gen's weights."""
+    weights = {"lasso": solver.lasso_alpha, "tv": solver.tv_weight, "csgm_sparse": solver.sparse_weight}
     if operator.n <= LASSO_DCT_MAX_PIXELS:
         weights["lasso_dct"] = solver.lasso_alpha
     return weights
+
+
+def _tuned_weights(operator: LinearOperator, generator: UnitGenerator, latent_dim: int, solver: SolverSettings,
+                   weights: dict[str, float], validation: Tensor, y: Tensor) -> dict[str, float]:
+    """`weights`' solvers' values chosen on the validation images (tuning.choose_weights; Sparse-Gen with
+    TUNE_RESTARTS restarts)."""
+    solve = {
+        "lasso": lambda a: lasso(operator, y, alpha=a),
+        "lasso_dct": lambda a: lasso(operator, y, alpha=a, basis="dct"),
+        "tv": lambda w: tv_least_squares(operator, y, w, steps=solver.steps, lr=solver.lr),
+        "csgm_sparse": lambda w: _csgm(generator, operator, y, latent_dim, solver, solver.sparse_basis, w,
+                                       min(solver.restarts, TUNE_RESTARTS)),
+    }
+    return choose_weights(validation, {name: (GRIDS[name], solve[name]) for name in weights})
 
 
 def _scores(x: Tensor, truth: Tensor) -> dict[str, float]:
@@ -287,8 +307,8 @@ def _invert_truth(generator: UnitGenerator, config: Any, ops: list[LinearOperato
         y = measure(operator, truth, noise, solver.seed)
         weights = _weights(operator, solver)
         if validation is not None:  # the validation noise is its own draw
-            weights = tune_weights(operator, validation, measure(operator, validation, noise, solver.seed + 1),
-                                   lasso_dct="lasso_dct" in weights, tv_steps=solver.steps, lr=solver.lr)
+            weights = _tuned_weights(operator, generator, config.model.latent_dim, solver, weights, validation,
+                                     measure(operator, validation, noise, solver.seed + 1))
         for name, solve in _solvers(operator, generator, config.model.latent_dim, solver, weights).items():
             x = solve(y).detach().float()
             weight = {"weight": weights[name]} if name in weights else {}
