@@ -179,7 +179,7 @@ def test_tune_chooses_each_weight_on_validation_images_disjoint_from_the_test_im
     y_validation, y = measure(operator, validation, 0.1, seed=1), measure(operator, truth, 0.1, seed=0)
     errors = [(lasso(operator, y_validation, alpha=a) - validation).pow(2).mean().item() for a in GRIDS["lasso"]]
     weights = {r["solver"]: r["weight"] for r in result.rows if "weight" in r}
-    assert set(weights) == {"lasso", "lasso_dct", "tv", "csgm_sparse"}
+    assert set(weights) == {"lasso", "lasso_fixed", "lasso_dct", "tv", "csgm_sparse"} and weights["lasso_fixed"] == 0.1
     assert weights["lasso"] == GRIDS["lasso"][int(np.argmin(errors))] and weights["csgm_sparse"] in GRIDS["csgm_sparse"]
     rows = {r["solver"]: r for r in result.rows}
     x = lasso(operator, y, alpha=weights["lasso"])

@@ -250,6 +250,8 @@ def _solvers(operator: LinearOperator, generator: UnitGenerator, latent_dim: int
                                solver.restarts)
 
     solvers = {"lasso": lambda y: lasso(operator, y, alpha=weights["lasso"])}
+    if "lasso_fixed" in weights:  # tuned: the Lasso at the alpha as set (Bora et al.'s 0.1) beside the tuned one
+        solvers["lasso_fixed"] = lambda y: lasso(operator, y, alpha=weights["lasso_fixed"])
     if "lasso_dct" in weights:
         solvers["lasso_dct"] = lambda y: lasso(operator, y, alpha=weights["lasso_dct"], basis="dct")
     solvers["tv"] = lambda y: tv_least_squares(operator, y, weights["tv"], steps=solver.steps, lr=solver.lr)
@@ -309,6 +311,7 @@ def _invert_truth(generator: UnitGenerator, config: Any, ops: list[LinearOperato
         if validation is not None:  # the validation noise is its own draw
             weights = _tuned_weights(operator, generator, config.model.latent_dim, solver, weights, validation,
                                      measure(operator, validation, noise, solver.seed + 1))
+            weights["lasso_fixed"] = solver.lasso_alpha
         for name, solve in _solvers(operator, generator, config.model.latent_dim, solver, weights).items():
             x = solve(y).detach().float()
             weight = {"weight": weights[name]} if name in weights else {}
