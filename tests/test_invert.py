@@ -42,7 +42,7 @@ def test_writes_every_output_with_one_row_per_solver_and_m(inverted):
                and -1 <= r["ssim"] <= 1 for r in summary["rows"])
     assert summary["solver"] == {"restarts": 2, "steps": 5, "lr": 0.01, "prior_weight": 0.1, "sparse_basis": "pixel",
                                  "sparse_weight": 0.1, "lasso_alpha": 0.1, "tv_weight": 0.05, "tune": False,
-                                 "seed": 3}
+                                 "tune_prior": False, "seed": 3}
     assert set(summary["summary"]["baselines"]) == {"lasso", "lasso_dct", "tv"}
     lines = (inverted / "table.md").read_text().splitlines()
     assert len(lines) == 2 + len(summary["rows"]) + 1 + 4  # the table, a blank line, 3 baselines and csgm_sparse
@@ -103,6 +103,7 @@ def test_bad_input_is_one_line_and_exit_2(run, tmp_path, gankit):
         (["--sparse-basis", "wavelet"], ["--sparse-basis", "pixel, dct"]),
         (["--tv-weight", "-1"], ["--tv-weight", ">= 0"]),
         (["--lr", "0"], ["--lr", "> 0"]),
+        (["--tune-prior"], ["--tune-prior", "add --tune"]),
         (["--images", "5000"], ["--images = 5000", "1797"]),
     ]
     for extra, fragments in cases:
@@ -179,10 +180,29 @@ def test_tune_chooses_each_weight_on_validation_images_disjoint_from_the_test_im
     y_validation, y = measure(operator, validation, 0.1, seed=1), measure(operator, truth, 0.1, seed=0)
     errors = [(lasso(operator, y_validation, alpha=a) - validation).pow(2).mean().item() for a in GRIDS["lasso"]]
     weights = {r["solver"]: r["weight"] for r in result.rows if "weight" in r}
-    assert set(weights) == {"lasso", "lasso_fixed", "lasso_dct", "tv", "csgm_sparse"} and weights["lasso_fixed"] == 0.1
+    assert set(weights) == {"lasso", "lasso_fixed", "lasso_dct", "tv", "csgm", "csgm_sparse"} and weights["csgm"] == 0.1 and weights["lasso_fixed"] == 0.1
     assert weights["lasso"] == GRIDS["lasso"][int(np.argmin(errors))] and weights["csgm_sparse"] in GRIDS["csgm_sparse"]
     rows = {r["solver"]: r for r in result.rows}
     x = lasso(operator, y, alpha=weights["lasso"])
     assert rows["lasso"]["mse"] == pytest.approx((x - truth).pow(2).mean().item(), rel=1e-6)
     x = csgm(generator, operator, y, 8, restarts=1, steps=4, sparse="pixel", sparse_weight=weights["csgm_sparse"]).x
+    assert rows["csgm_sparse"]["mse"] == pytest.approx((x - truth).pow(2).mean().item(), rel=1e-5)
+
+
+def test_tune_prior_chooses_csgm_prior_weight_first_and_sparse_gen_uses_it(run, tmp_path):
+    from gankit.inverse import GRIDS, SolverSettings, invert, validation_images
+
+    result = invert(run, out=tmp_path / "tuned", sizes="30", images=2,
+                    solver=SolverSettings(restarts=1, steps=4, tune=True, tune_prior=True))
+    generator, config = load_prior(run)
+    validation = validation_images(config, 2, 8, seed=0)
+    operator = make_operator("gaussian", validation.shape[1:], m=30, seed=0)
+    y = measure(operator, validation, 0.1, seed=1)
+    errors = [(csgm(generator, operator, y, 8, restarts=1, steps=4, prior_weight=w).x - validation).pow(2).mean().item()
+              for w in GRIDS["csgm"]]
+    rows = {r["solver"]: r for r in result.rows}
+    assert rows["csgm"]["weight"] == GRIDS["csgm"][int(np.argmin(errors))]
+    truth, _ = truth_images(config, 2, seed=0)
+    x = csgm(generator, operator, measure(operator, truth, 0.1, seed=0), 8, restarts=1, steps=4,
+             prior_weight=rows["csgm"]["weight"], sparse="pixel", sparse_weight=rows["csgm_sparse"]["weight"]).x
     assert rows["csgm_sparse"]["mse"] == pytest.approx((x - truth).pow(2).mean().item(), rel=1e-5)

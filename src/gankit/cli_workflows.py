@@ -135,6 +135,7 @@ def invert(
     tv_weight: Annotated[float, typer.Option(help="TV least squares' weight on the total variation")] = 0.05,
     tune: Annotated[bool, typer.Option(help="choose Lasso's alpha and TV's weight per m on 8 validation images "
                                             "(disjoint from the test images) instead")] = False,
+    tune_prior: Annotated[bool, typer.Option(help="with --tune, choose CSGM's prior weight too")] = False,
     seed: Annotated[int, typer.Option(help="seed of the images, operators, noise and restarts")] = 0,
     out: Annotated[Optional[Path], typer.Option(help="new output directory (default: runs/invert-TIME)")] = None,
     measurements: Annotated[Optional[Path], typer.Option(help="your own measurements: a .npy of shape (m,) or "
@@ -154,7 +155,8 @@ def invert(
     sizes = {"views": views, "factor": factors, "m": m}[sweep_key(operator)]
     solver = SolverSettings(restarts=restarts, steps=steps, lr=lr, prior_weight=prior_weight,
                             sparse_basis=sparse_basis, sparse_weight=sparse_weight, lasso_alpha=lasso_alpha,
-                            tv_weight=tv_weight, tune=tune, seed=seed)
+                            tv_weight=tv_weight, tune=tune, tune_prior=tune_prior,
+                            seed=seed)
     result = run_invert(run_dir, out=out, operator=operator, sizes=sizes, noise=noise, images=images, solver=solver,
                         measurements=measurements, operator_file=operator_file)
     if result.table:

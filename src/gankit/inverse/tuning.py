@@ -23,6 +23,7 @@ GRIDS = {
     "lasso_dct": (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3),
     "tv": (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0),  # TV's weight
     "csgm_sparse": (0.03, 0.1, 0.3, 1.0, 3.0),  # Sparse-Gen's L1 weight
+    "csgm": (1e-3, 1e-2, 0.1),  # CSGM's prior weight (--tune-prior)
 }
 TUNE_RESTARTS = 1  # CSGM restarts per validation image while tuning (the test images get the full count); the
 # same start for every weight, so the comparison between weights is paired

@@ -72,6 +72,7 @@ class SolverSettings:
     lasso_alpha: float = 0.1
     tv_weight: float = 0.05
     tune: bool = False  # choose lasso_alpha, tv_weight and sparse_weight per size on VALIDATION_IMAGES (tuning.py)
+    tune_prior: bool = False  # with tune, CSGM's prior_weight too (first; Sparse-Gen then uses the chosen one)
     seed: int = 0
 
     def check(self) -> None:
@@ -86,6 +87,8 @@ class SolverSettings:
                               (self.tv_weight, "--tv-weight")):
             if not value >= 0:
                 raise ConfigError(f"{option} {value}; choose a number >= 0")
+        if self.tune_prior and not self.tune:
+            raise ConfigError("--tune-prior chooses CSGM's prior weight with the other weights; add --tune")
         if self.sparse_basis not in SPARSE_BASES:
             raise ConfigError(f"--sparse-basis {self.sparse_basis!r}; choose one of {', '.join(SPARSE_BASES)}")
 
@@ -246,8 +249,8 @@ def _solvers(operator: LinearOperator, generator: UnitGenerator, latent_dim: int
     weights = _weights(operator, solver) | (weights or {})
 
     def prior(sparse: str | None) -> Callable[[Tensor], Tensor]:
-        return lambda y: _csgm(generator, operator, y, latent_dim, solver, sparse, weights["csgm_sparse"],
-                               solver.restarts)
+        return lambda y: _csgm(generator, operator, y, latent_dim, solver, weights["csgm"], sparse,
+                               weights["csgm_sparse"], solver.restarts)
 
     solvers = {"lasso": lambda y: lasso(operator, y, alpha=weights["lasso"])}
     if "lasso_fixed" in weights:  # tuned: the Lasso at the alpha as set (Bora et al.'s 0.1) beside the tuned one
@@ -263,14 +266,16 @@ def _solvers(operator: LinearOperator, generator: UnitGenerator, latent_dim: int
 
 
 def _csgm(generator: UnitGenerator, operator: LinearOperator, y: Tensor, latent_dim: int, solver: SolverSettings,
-          sparse: str | None, sparse_weight: float, restarts: int) -> Tensor:
+          prior_weight: float, sparse: str | None, sparse_weight: float, restarts: int) -> Tensor:
     return csgm(generator, operator, y, latent_dim, restarts=restarts, steps=solver.steps, lr=solver.lr,
-                prior_weight=solver.prior_weight, seed=solver.seed, sparse=sparse, sparse_weight=sparse_weight).x
+                prior_weight=prior_weight, seed=solver.seed, sparse=sparse, sparse_weight=sparse_weight).x
 
 
 def _weights(operator: LinearOperator, solver: SolverSettings) -> dict[str, float]:
-    """The weights as set: Lasso's alpha (pixel, and DCT for small images), TV's and Sparse-Gen's weights."""
-    weights = {"lasso": solver.lasso_alpha, "tv": solver.tv_weight, "csgm_sparse": solver.sparse_weight}
+    """The weights as set: Lasso's alpha (pixel, and DCT for small images), TV's weight, CSGM's prior weight and
+    Sparse-Gen's L1 weight."""
+    weights = {"lasso": solver.lasso_alpha, "tv": solver.tv_weight, "csgm": solver.prior_weight,
+               "csgm_sparse": solver.sparse_weight}
     if operator.n <= LASSO_DCT_MAX_PIXELS:
         weights["lasso_dct"] = solver.lasso_alpha
     return weights
@@ -278,16 +283,20 @@ def _weights(operator: LinearOperator, solver: SolverSettings) -> dict[str, floa
 
 def _tuned_weights(operator: LinearOperator, generator: UnitGenerator, latent_dim: int, solver: SolverSettings,
                    weights: dict[str, float], validation: Tensor, y: Tensor) -> dict[str, float]:
-    """`weights`' solvers' values chosen on the validation images (tuning.choose_weights; Sparse-Gen with
-    TUNE_RESTARTS restarts)."""
+    """`weights`' values chosen on the validation images (tuning.choose_weights; CSGM with TUNE_RESTARTS
+    restarts): CSGM's prior weight first when `solver.tune_prior`, then the rest, Sparse-Gen with that prior."""
+    restarts = min(solver.restarts, TUNE_RESTARTS)
+    if solver.tune_prior:
+        weights = weights | choose_weights(validation, {"csgm": (GRIDS["csgm"], lambda w: _csgm(
+            generator, operator, y, latent_dim, solver, w, None, 0.0, restarts))})
     solve = {
         "lasso": lambda a: lasso(operator, y, alpha=a),
         "lasso_dct": lambda a: lasso(operator, y, alpha=a, basis="dct"),
         "tv": lambda w: tv_least_squares(operator, y, w, steps=solver.steps, lr=solver.lr),
-        "csgm_sparse": lambda w: _csgm(generator, operator, y, latent_dim, solver, solver.sparse_basis, w,
-                                       min(solver.restarts, TUNE_RESTARTS)),
+        "csgm_sparse": lambda w: _csgm(generator, operator, y, latent_dim, solver, weights["csgm"],
+                                       solver.sparse_basis, w, restarts),
     }
-    return choose_weights(validation, {name: (GRIDS[name], solve[name]) for name in weights})
+    return weights | choose_weights(validation, {name: (GRIDS[name], solve[name]) for name in weights if name in solve})
 
 
 def _scores(x: Tensor, truth: Tensor) -> dict[str, float]:
