@@ -9,6 +9,7 @@ from __future__ import annotations
 from gankit.errors import ConfigError
 from gankit.kinds.base import GameKind, PlayerOptimizer, Preview, Setup
 from gankit.kinds.bilinear import BilinearKind
+from gankit.kinds.design import DesignKind
 from gankit.kinds.domain import DomainKind
 from gankit.kinds.gan import GANKind
 from gankit.kinds.paired import PairedKind
@@ -17,7 +18,8 @@ from gankit.kinds.unpaired import UnpairedKind
 __all__ = ["KINDS", "GameKind", "PlayerOptimizer", "Preview", "Setup", "get_kind"]
 
 KINDS: dict[str, GameKind] = {
-    kind.name: kind for kind in (GANKind(), BilinearKind(), PairedKind(), UnpairedKind(), DomainKind())
+    kind.name: kind for kind in (GANKind(), BilinearKind(), PairedKind(), UnpairedKind(), DomainKind(),
+                                            DesignKind())
 }
 
 

@@ -1,0 +1,62 @@
+"""The design kind's config (game: design): a physics-informed conditional generator of textures of a target
+friction (docs/design.md)."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import Field, model_validator
+
+from gankit.config.kinds import _check_players
+from gankit.config.sections import DynamicsConfig, OptimConfig, RunConfig, _Section
+
+__all__ = ["ContactSection", "DesignConfig", "DesignSection"]
+
+
+class ContactSection(_Section):
+    """The contact model (gankit.design.contact): materials, load and what the process can make. MPa and μm."""
+
+    modulus: float = Field(1000.0, gt=0)  # plane-strain modulus E*
+    shear_strength: float = Field(5.0, gt=0)  # τ of the junctions
+    hardness: float = Field(60.0, gt=0)  # H: the peak pressure must stay under it
+    pressure: float = Field(10.0, gt=0)  # nominal pressure p̄
+    ploughing: bool = False  # add Bowden & Tabor's ploughing term to the adhesive friction
+    amplitude: tuple[float, float] = (0.05, 2.0)  # manufacturable amplitude A
+    wavelength: tuple[float, float] = (2.0, 50.0)  # manufacturable wavelength λ
+    max_aspect: float = Field(0.1, gt=0)  # largest A / λ
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ContactSection:
+        for key, (low, high) in (("amplitude", self.amplitude), ("wavelength", self.wavelength)):
+            if not 0 < low < high:
+                raise ValueError(f"contact.{key} must be [low, high] with 0 < low < high, got [{low}, {high}]")
+        return self
+
+
+class DesignSection(_Section):
+    """The catalogue the critic learns from, the players' sizes, and the weights of the physics in G's loss."""
+
+    catalogue: int = Field(5000, gt=0)  # textures drawn from the process model (gankit.design.catalogue)
+    latent_dim: int = Field(8, gt=0)
+    width: int = Field(64, gt=0)  # hidden units of the generator's and the critic's MLPs (3 layers each)
+    physics_weight: float = Field(10.0, ge=0)  # weight of ((μ − μ*) / reachable range)² in G's loss
+    feasibility_weight: float = Field(10.0, ge=0)  # weight of the feasibility hinge in G's loss
+    adversarial_weight: float = Field(1.0, ge=0)  # weight of the data critic's (non-saturating) term in G's loss
+    tolerance: float = Field(0.01, gt=0)  # |μ − μ*| of a hit
+
+
+class DesignConfig(RunConfig):
+    """Physics-informed conditional GAN of textures (game: design): players `critic` and `generator`."""
+
+    PLAYERS: ClassVar[tuple[str, ...]] = ("critic", "generator")
+    game: Literal["design"] = "design"
+    contact: ContactSection = ContactSection()
+    design: DesignSection = DesignSection()
+    optim: OptimConfig = OptimConfig(beta1=0.5, lr={"critic": 1e-3, "generator": 1e-3})
+    dynamics: DynamicsConfig = DynamicsConfig(name="alternating")
+
+    @model_validator(mode="after")
+    def _players_named(self) -> DesignConfig:
+        _check_players("optim.lr", self.optim.lr, self.PLAYERS, every=True)
+        _check_players("dynamics.steps", self.dynamics.steps, self.PLAYERS)
+        return self

@@ -1,0 +1,100 @@
+"""The physics-informed conditional design game: a generator of textures for a target friction against a data
+critic that knows what the process makes, with the physics in the generator's loss.
+
+G(z, μ*) proposes a texture u (coordinates of gankit.design.space, tanh-bounded to the manufacturable box); the
+critic scores catalogue textures against proposals (non-saturating GAN loss), so proposals look like what the
+process makes; the generator also pays `physics_weight` · ((μ(u) − μ*) / range)², the squared miss of the
+friction the contact model gives, and `feasibility_weight` · Σ relu(−margin) over the feasibility constraints.
+Targets are drawn uniformly over the reachable range at every step, so one trained G answers any μ*.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+import torch
+from torch import Tensor, nn
+
+from gankit import losses
+from gankit.design.space import DesignSpace
+from gankit.distributed import per_sample
+from gankit.game import Game, GameOutput
+
+__all__ = ["CRITIC", "GENERATOR", "DesignCritic", "DesignGenerator", "FrictionDesignGame"]
+
+CRITIC, GENERATOR = "critic", "generator"
+
+
+def _mlp(inputs: int, width: int, outputs: int) -> nn.Sequential:
+    return nn.Sequential(nn.Linear(inputs, width), nn.LeakyReLU(0.2), nn.Linear(width, width), nn.LeakyReLU(0.2),
+                         nn.Linear(width, width), nn.LeakyReLU(0.2), nn.Linear(width, outputs))
+
+
+class DesignGenerator(nn.Module):
+    """(z, target in [−1, 1]) ↦ design coordinates u in (−1, 1)²: an MLP of three hidden layers, tanh output."""
+
+    def __init__(self, latent_dim: int, width: int) -> None:
+        super().__init__()
+        self.latent_dim = latent_dim
+        self.net = _mlp(latent_dim + 1, width, 2)
+
+    def forward(self, z: Tensor, target: Tensor) -> Tensor:
+        return torch.tanh(self.net(torch.cat([z, target.unsqueeze(-1)], dim=-1)))
+
+
+class DesignCritic(nn.Module):
+    """Design coordinates u ↦ a logit (higher: more like the catalogue)."""
+
+    def __init__(self, width: int) -> None:
+        super().__init__()
+        self.net = _mlp(2, width, 1)
+
+    def forward(self, u: Tensor) -> Tensor:
+        return self.net(u).squeeze(-1)
+
+
+class FrictionDesignGame(Game):
+    """Critic vs conditional generator of textures; a batch is catalogue coordinates (B, 2)."""
+
+    def __init__(self, generator: DesignGenerator, critic: DesignCritic, space: DesignSpace,
+                 reachable: tuple[float, float], *, physics_weight: float, feasibility_weight: float,
+                 adversarial_weight: float = 1.0) -> None:
+        self.generator, self.critic = generator, critic
+        self.players = {CRITIC: critic, GENERATOR: generator}
+        self.space, self.reachable = space, reachable
+        self.physics_weight, self.feasibility_weight = physics_weight, feasibility_weight
+        self.adversarial_weight = adversarial_weight
+        self.loss = losses.get("nonsaturating")
+
+    def to_target(self, mu: Tensor) -> Tensor:
+        """A friction in the reachable range ↦ the generator's condition in [−1, 1]."""
+        low, high = self.reachable
+        return 2 * (mu - low) / (high - low) - 1
+
+    def propose(self, z: Tensor, mu: Tensor) -> Tensor:
+        """Design coordinates for latents z (N, latent_dim) and target frictions mu (N,)."""
+        return self.generator(z, self.to_target(mu))
+
+    def losses(self, batch: Tensor, *, players: Collection[str], step: int) -> GameOutput:
+        device, rows = batch.device, batch.shape[0]
+        low, high = self.reachable
+        z = per_sample(lambda n: torch.randn(n, self.generator.latent_dim, device=device), rows)
+        mu_target = per_sample(lambda n: low + (high - low) * torch.rand(n, device=device), rows)
+        out = GameOutput(losses={})
+        with torch.set_grad_enabled(GENERATOR in players):
+            fake = self.propose(z, mu_target)
+        if GENERATOR in players:
+            adversarial = self.loss.generator(fake_logits=self.critic(fake))
+            amplitude, wavelength = self.space.to_designs(fake)
+            miss = (self.space.model.friction(amplitude, wavelength) - mu_target) / (high - low)
+            hinge = torch.relu(-self.space.model.feasibility_margins(amplitude, wavelength)).sum(-1)
+            physics, feasibility = miss.pow(2).mean(), hinge.mean()
+            out.stats |= {"loss_g": adversarial.detach(), "physics": physics.detach(),
+                          "feasibility": feasibility.detach(), "miss_abs": miss.abs().mean().detach() * (high - low)}
+            out.losses[GENERATOR] = (self.adversarial_weight * adversarial + self.physics_weight * physics
+                                     + self.feasibility_weight * feasibility)
+        if CRITIC in players:
+            loss_d = self.loss.discriminator(real_logits=self.critic(batch), fake_logits=self.critic(fake.detach()))
+            out.stats["loss_d"] = loss_d.detach()
+            out.losses[CRITIC] = loss_d
+        return out

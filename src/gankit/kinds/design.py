@@ -1,0 +1,112 @@
+"""The `design` kind: a physics-informed conditional GAN of surface textures for a target friction
+(gankit.design; docs/design.md). The critic learns the process model's catalogue; the contact model sits in the
+generator's loss. A run is judged by `design_scores` at targets spread over the reachable range."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from gankit.config import DesignConfig
+from gankit.data.loader import InfiniteBatches
+from gankit.design.evaluate import score_designs, spread_targets
+from gankit.design.game import CRITIC, GENERATOR, DesignCritic, DesignGenerator, FrictionDesignGame
+from gankit.design.space import DesignSpace, catalogue, contact_model
+from gankit.errors import ConfigError
+from gankit.kinds.base import GameKind, PlayerOptimizer, Setup
+
+__all__ = ["DesignKind", "DesignPrior", "design_scores", "propose", "restore_design"]
+
+EVAL_TARGETS = 10  # targets spread over the reachable range
+EVAL_DRAWS = 500  # proposals per target
+
+
+@dataclass(frozen=True)
+class DesignPrior:
+    """What a design run knows besides its players: the design space and the reachable friction range."""
+
+    space: DesignSpace
+    reachable: tuple[float, float]
+
+
+def restore_design(config: DesignConfig) -> DesignPrior:
+    """The design space of a config and its reachable range; ConfigError when no texture is feasible."""
+    space = DesignSpace(contact_model(config.contact))
+    try:
+        return DesignPrior(space, space.reachable())
+    except ValueError as error:
+        raise ConfigError(f"{error}: raise contact.hardness, lower contact.pressure or widen the bounds") from None
+
+
+class DesignKind(GameKind):
+    name = "design"
+    averaged_player = GENERATOR
+    unrolled_roles = (GENERATOR, CRITIC)
+
+    def build(self, config: DesignConfig, device: torch.device) -> Setup:
+        prior = restore_design(config)
+        players = {name: module.to(device) for name, module in self.restore(config, {}).items()}
+        game = FrictionDesignGame(players[GENERATOR], players[CRITIC], prior.space, prior.reachable,
+                                  physics_weight=config.design.physics_weight,
+                                  feasibility_weight=config.design.feasibility_weight,
+                                  adversarial_weight=config.design.adversarial_weight)
+        textures = catalogue(prior.space, config.design.catalogue, config.seed)
+        if config.train.batch_size > len(textures):
+            raise ConfigError(f"train.batch_size {config.train.batch_size} exceeds the catalogue's "
+                              f"{len(textures)} textures (design.catalogue); lower it")
+        batches = InfiniteBatches(textures, config.train.batch_size, seed=config.seed, device=device)
+        return Setup(game, batches, prior, {"reachable": list(prior.reachable)})
+
+    def optimizer_settings(self, config: DesignConfig) -> dict[str, PlayerOptimizer]:
+        betas = (config.optim.beta1, config.optim.beta2)
+        return {player: PlayerOptimizer(config.optim.lr[player], betas) for player in config.PLAYERS}
+
+    def evaluator(
+        self, config: DesignConfig, setup: Setup, drawn: dict[str, nn.Module]
+    ) -> Callable[[int], dict[str, float]]:
+        return lambda step: design_scores(config, drawn, setup.data)
+
+    def restore(self, config: DesignConfig, meta: dict[str, Any]) -> dict[str, nn.Module]:
+        design = config.design
+        return {CRITIC: DesignCritic(design.width), GENERATOR: DesignGenerator(design.latent_dim, design.width)}
+
+    def evaluate(
+        self, config: DesignConfig, players: dict[str, nn.Module], meta: dict[str, Any], metrics: Collection[str], *,
+        n: int, seed: int, inception_weights: str | Path | None,
+    ) -> dict[str, float]:
+        return design_scores(config, players, restore_design(config), draws=n, seed=seed)
+
+
+def propose(generator: nn.Module, prior: DesignPrior, target: float, n: int, seed: int) -> tuple[torch.Tensor, ...]:
+    """(A, λ), each (n,) float64 on the CPU: the generator's proposals for friction `target` (eval mode, z drawn
+    from `seed`)."""
+    device = next(generator.parameters()).device
+    z = torch.randn(n, generator.latent_dim, generator=torch.Generator().manual_seed(seed)).to(device)
+    low, high = prior.reachable
+    condition = torch.full((n,), 2 * (target - low) / (high - low) - 1, device=device)
+    was_training = generator.training
+    generator.eval()
+    with torch.no_grad():
+        u = generator(z, condition).double().cpu()
+    generator.train(was_training)
+    return prior.space.to_designs(u)
+
+
+def design_scores(config: DesignConfig, players: dict[str, nn.Module], prior: DesignPrior, *,
+                  draws: int = EVAL_DRAWS, seed: int | None = None) -> dict[str, float]:
+    """Mean hit rate, feasibility and coverage over EVAL_TARGETS targets spread over the reachable range, and the
+    worst target's hit rate (protocol names end in _t10)."""
+    seed = config.seed if seed is None else seed
+    scores = []
+    for i, target in enumerate(spread_targets(prior.reachable, EVAL_TARGETS)):
+        amplitude, wavelength = propose(players[GENERATOR], prior, target, draws, seed + i)
+        scores.append(score_designs(prior.space, amplitude, wavelength, target, config.design.tolerance)[0])
+    mean = lambda key: sum(getattr(s, key) for s in scores) / len(scores)
+    suffix = f"t{EVAL_TARGETS}"
+    return {f"hit_rate_{suffix}": mean("hit_rate"), f"hit_rate_min_{suffix}": min(s.hit_rate for s in scores),
+            f"feasible_{suffix}": mean("feasible"), f"coverage_{suffix}": mean("coverage")}
