@@ -1,4 +1,4 @@
-"""The workflow commands `gankit rebalance | integrate | invert`: each trains or restores a run and writes a
+"""The workflow commands `gankit rebalance | integrate | invert | design`: each trains or restores a run and writes a
 directory of results. Registered on the app by gankit.cli; user mistakes raise GankitError, which it prints."""
 
 from __future__ import annotations
@@ -164,7 +164,30 @@ def invert(
     console.print(f"wrote {escape(str(out))}", highlight=False)
 
 
+def design(
+    run_dir: Annotated[Path, typer.Argument(help="a finished design run (gankit train friction_design)")],
+    target: Annotated[str, typer.Option(help="comma-separated target friction coefficients, e.g. 0.2,0.35")],
+    n: Annotated[int, typer.Option("-n", help="designs proposed per target (and physics evaluations per baseline)")]
+    = 1000,
+    tolerance: Annotated[Optional[float], typer.Option(help="|μ − μ*| of a hit (default: the run's "
+                                                            "design.tolerance)")] = None,
+    seed: Annotated[int, typer.Option(help="seed of the proposals and of the baselines' draws")] = 0,
+    out: Annotated[Optional[Path], typer.Option(help="new output directory (default: runs/design-TIME)")] = None,
+) -> None:
+    """Textures of each target friction from a design run, checked with the contact model; only feasible ones are
+    returned, beside random search and gradient descent with the same number of physics evaluations.
+
+    Writes OUT/designs.csv, design.json, table.md and designs.png.
+    """
+    from gankit.design.workflow import design as run_design
+
+    out = out or Path("runs") / f"design-{time.strftime('%Y%m%d-%H%M%S')}"
+    result = run_design(run_dir, targets=target, n=n, out=out, seed=seed, tolerance=tolerance)
+    typer.echo(result.table, nl=False)
+    console.print(f"wrote {escape(str(out))}", highlight=False)
+
+
 def register(app: typer.Typer) -> None:
     """Add the workflow commands to `app`."""
-    for command in (rebalance, integrate, invert):
+    for command in (rebalance, integrate, invert, design):
         app.command()(command)
