@@ -1,11 +1,12 @@
 """The physics-informed conditional design game: a generator of textures for a target friction against a data
 critic that knows what the process makes, with the physics in the generator's loss.
 
-G(z, μ*) proposes a texture u (coordinates of gankit.design.space, tanh-bounded to the manufacturable box); the
-critic scores catalogue textures against proposals (non-saturating GAN loss), so proposals look like what the
-process makes; the generator also pays `physics_weight` · ((μ(u) − μ*) / range)², the squared miss of the
-friction the contact model gives, and `feasibility_weight` · Σ relu(−margin) over the feasibility constraints.
-Targets are drawn uniformly over the reachable range at every step, so one trained G answers any μ*.
+G(z, μ*) proposes a texture u (coordinates of gankit.design.space, tanh-bounded to the manufacturable box). The
+critic is conditional: it scores (catalogue texture, its own friction) against (proposal, its target), so a
+proposal for μ* should look like what the process makes *at that friction* (non-saturating GAN loss); a batch is
+feasible catalogue textures with their friction, and those frictions are the generator's targets. The generator
+also pays `physics_weight` · ((μ(u) − μ*) / range)², the squared miss of the friction the contact model gives,
+and `feasibility_weight` · Σ relu(−margin) over the feasibility constraints.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from gankit.design.space import DesignSpace
 from gankit.distributed import per_sample
 from gankit.game import Game, GameOutput
 
-__all__ = ["CRITIC", "GENERATOR", "DesignCritic", "DesignGenerator", "FrictionDesignGame"]
+__all__ = ["CRITIC", "DESIGNS", "FRICTION", "GENERATOR", "DesignCritic", "DesignGenerator", "FrictionDesignGame"]
 
 CRITIC, GENERATOR = "critic", "generator"
+DESIGNS, FRICTION = "designs", "friction"  # a batch's tensors
 
 
 def _mlp(inputs: int, width: int, outputs: int) -> nn.Sequential:
@@ -43,18 +45,19 @@ class DesignGenerator(nn.Module):
 
 
 class DesignCritic(nn.Module):
-    """Design coordinates u ↦ a logit (higher: more like the catalogue)."""
+    """(design coordinates u, friction condition in [−1, 1]) ↦ a logit (higher: more like the catalogue)."""
 
     def __init__(self, width: int) -> None:
         super().__init__()
-        self.net = _mlp(2, width, 1)
+        self.net = _mlp(3, width, 1)
 
-    def forward(self, u: Tensor) -> Tensor:
-        return self.net(u).squeeze(-1)
+    def forward(self, u: Tensor, condition: Tensor) -> Tensor:
+        return self.net(torch.cat([u, condition.unsqueeze(-1)], dim=-1)).squeeze(-1)
 
 
 class FrictionDesignGame(Game):
-    """Critic vs conditional generator of textures; a batch is catalogue coordinates (B, 2)."""
+    """Critic vs conditional generator of textures; a batch is {"designs": (B, 2) catalogue coordinates,
+    "friction": (B,) their friction}."""
 
     def __init__(self, generator: DesignGenerator, critic: DesignCritic, space: DesignSpace,
                  reachable: tuple[float, float], *, physics_weight: float, feasibility_weight: float,
@@ -75,18 +78,24 @@ class FrictionDesignGame(Game):
         """Design coordinates for latents z (N, latent_dim) and target frictions mu (N,)."""
         return self.generator(z, self.to_target(mu))
 
-    def losses(self, batch: Tensor, *, players: Collection[str], step: int) -> GameOutput:
-        device, rows = batch.device, batch.shape[0]
+    def losses(self, batch: dict[str, Tensor], *, players: Collection[str], step: int) -> GameOutput:
+        real, mu_target = batch[DESIGNS], batch[FRICTION]
         low, high = self.reachable
-        z = per_sample(lambda n: torch.randn(n, self.generator.latent_dim, device=device), rows)
-        mu_target = per_sample(lambda n: low + (high - low) * torch.rand(n, device=device), rows)
+        z = per_sample(lambda n: torch.randn(n, self.generator.latent_dim, device=real.device), real.shape[0])
+        condition = self.to_target(mu_target)
         out = GameOutput(losses={})
         with torch.set_grad_enabled(GENERATOR in players):
-            fake = self.propose(z, mu_target)
+            fake = self.generator(z, condition)
         if GENERATOR in players:
-            adversarial = self.loss.generator(fake_logits=self.critic(fake))
-            amplitude, wavelength = self.space.to_designs(fake)
-            miss = (self.space.model.friction(amplitude, wavelength) - mu_target) / (high - low)
+            adversarial = self.loss.generator(fake_logits=self.critic(fake, condition))
+            # the physics also at targets drawn uniformly over the reachable range: the catalogue holds few
+            # textures at some frictions (near full contact), where its targets alone would leave G untrained
+            uniform = per_sample(lambda n: low + (high - low) * torch.rand(n, device=real.device), real.shape[0])
+            z_uniform = per_sample(lambda n: torch.randn(n, self.generator.latent_dim, device=real.device),
+                                   real.shape[0])
+            designs = torch.cat([fake, self.propose(z_uniform, uniform)])
+            amplitude, wavelength = self.space.to_designs(designs)
+            miss = (self.space.model.friction(amplitude, wavelength) - torch.cat([mu_target, uniform])) / (high - low)
             hinge = torch.relu(-self.space.model.feasibility_margins(amplitude, wavelength)).sum(-1)
             physics, feasibility = miss.pow(2).mean(), hinge.mean()
             out.stats |= {"loss_g": adversarial.detach(), "physics": physics.detach(),
@@ -94,7 +103,8 @@ class FrictionDesignGame(Game):
             out.losses[GENERATOR] = (self.adversarial_weight * adversarial + self.physics_weight * physics
                                      + self.feasibility_weight * feasibility)
         if CRITIC in players:
-            loss_d = self.loss.discriminator(real_logits=self.critic(batch), fake_logits=self.critic(fake.detach()))
+            loss_d = self.loss.discriminator(real_logits=self.critic(real, condition),
+                                             fake_logits=self.critic(fake.detach(), condition))
             out.stats["loss_d"] = loss_d.detach()
             out.losses[CRITIC] = loss_d
         return out

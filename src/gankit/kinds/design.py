@@ -15,12 +15,14 @@ from torch import nn
 from gankit.config import DesignConfig
 from gankit.data.loader import InfiniteBatches
 from gankit.design.evaluate import score_designs, spread_targets
-from gankit.design.game import CRITIC, GENERATOR, DesignCritic, DesignGenerator, FrictionDesignGame
+from gankit.design.game import (
+    CRITIC, DESIGNS, FRICTION, GENERATOR, DesignCritic, DesignGenerator, FrictionDesignGame,
+)
 from gankit.design.space import DesignSpace, catalogue, contact_model
 from gankit.errors import ConfigError
 from gankit.kinds.base import GameKind, PlayerOptimizer, Setup
 
-__all__ = ["DesignKind", "DesignPrior", "design_scores", "propose", "restore_design"]
+__all__ = ["DesignKind", "DesignPrior", "design_scores", "feasible_catalogue", "propose", "restore_design"]
 
 EVAL_TARGETS = 10  # targets spread over the reachable range
 EVAL_DRAWS = 500  # proposals per target
@@ -55,10 +57,10 @@ class DesignKind(GameKind):
                                   physics_weight=config.design.physics_weight,
                                   feasibility_weight=config.design.feasibility_weight,
                                   adversarial_weight=config.design.adversarial_weight)
-        textures = catalogue(prior.space, config.design.catalogue, config.seed)
-        if config.train.batch_size > len(textures):
+        textures = feasible_catalogue(prior, config.design.catalogue, config.seed)
+        if config.train.batch_size > len(textures[DESIGNS]):
             raise ConfigError(f"train.batch_size {config.train.batch_size} exceeds the catalogue's "
-                              f"{len(textures)} textures (design.catalogue); lower it")
+                              f"{len(textures[DESIGNS])} feasible textures (design.catalogue); lower it")
         batches = InfiniteBatches(textures, config.train.batch_size, seed=config.seed, device=device)
         return Setup(game, batches, prior, {"reachable": list(prior.reachable)})
 
@@ -80,6 +82,16 @@ class DesignKind(GameKind):
         n: int, seed: int, inception_weights: str | Path | None,
     ) -> dict[str, float]:
         return design_scores(config, players, restore_design(config), draws=n, seed=seed)
+
+
+def feasible_catalogue(prior: DesignPrior, n: int, seed: int) -> dict[str, torch.Tensor]:
+    """{DESIGNS: coordinates, FRICTION: friction} of the catalogue's textures that are feasible under the load
+    (of `n` drawn)."""
+    textures = catalogue(prior.space, n, seed)
+    amplitude, wavelength = prior.space.to_designs(textures.double())
+    feasible = prior.space.model.feasible(amplitude, wavelength)
+    friction = prior.space.model.friction(amplitude, wavelength)
+    return {DESIGNS: textures[feasible], FRICTION: friction[feasible].float()}
 
 
 def propose(generator: nn.Module, prior: DesignPrior, target: float, n: int, seed: int) -> tuple[torch.Tensor, ...]:
