@@ -133,8 +133,8 @@ def invert(
     sparse_weight: Annotated[float, typer.Option(help="Sparse-Gen's L1 weight on the deviations")] = 0.1,
     lasso_alpha: Annotated[float, typer.Option(help="scikit-learn Lasso's alpha")] = 0.1,
     tv_weight: Annotated[float, typer.Option(help="TV least squares' weight on the total variation")] = 0.05,
-    tune: Annotated[bool, typer.Option(help="choose Lasso's alpha and TV's weight per m on 8 validation images "
-                                            "(disjoint from the test images) instead")] = False,
+    tune: Annotated[bool, typer.Option(help="choose Lasso's alpha, TV's and Sparse-Gen's weights per m on 8 validation "
+                                            "images (disjoint from the test images) instead")] = False,
     tune_prior: Annotated[bool, typer.Option(help="with --tune, choose CSGM's prior weight too")] = False,
     seed: Annotated[int, typer.Option(help="seed of the images, operators, noise and restarts")] = 0,
     out: Annotated[Optional[Path], typer.Option(help="new output directory (default: runs/invert-TIME)")] = None,
