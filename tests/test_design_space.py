@@ -99,3 +99,18 @@ def test_bad_contact_settings_are_one_clear_error():
         load_config("friction_design", ["contact.amplitude=[2.0,0.05]"])
     with pytest.raises(ConfigError, match="no texture .* is feasible"):
         restore_design(load_config("friction_design", ["contact.hardness=1.0"]))
+
+
+def test_a_balanced_catalogue_holds_every_friction_about_equally():
+    from gankit.kinds.design import BALANCE_BINS, feasible_catalogue, restore_design
+
+    prior = restore_design(load_config("friction_design"))
+    low, high = prior.reachable
+    share = lambda f: torch.bincount(((f - low) / (high - low) * BALANCE_BINS).long().clamp(0, BALANCE_BINS - 1),
+                                     minlength=BALANCE_BINS).double() / len(f)
+    catalogue_rows = feasible_catalogue(prior, 5000, 0)["friction"].double()
+    balanced = feasible_catalogue(prior, 5000, 0, balance=True)
+    plain = share(catalogue_rows)
+    assert plain.max() > 5 * plain.min()  # the process makes frictions very unequally
+    assert (share(balanced["friction"].double()) - 1 / BALANCE_BINS).abs().max() < 0.02  # 1/20 each, ± sampling
+    assert len(balanced["friction"]) == len(catalogue_rows) == len(balanced["designs"])

@@ -43,6 +43,7 @@ class DesignSection(_Section):
     feasibility_weight: float = Field(10.0, ge=0)  # weight of the feasibility hinge in G's loss
     adversarial_weight: float = Field(1.0, ge=0)  # weight of the data critic's (non-saturating) term in G's loss
     tolerance: float = Field(0.01, gt=0)  # |μ − μ*| of a hit
+    balance: bool = False  # resample the catalogue to equal shares of every friction (kinds.design.feasible_catalogue)
 
 
 class DesignConfig(RunConfig):

@@ -26,6 +26,7 @@ __all__ = ["DesignKind", "DesignPrior", "design_scores", "feasible_catalogue", "
 
 EVAL_TARGETS = 10  # targets spread over the reachable range
 EVAL_DRAWS = 500  # proposals per target
+BALANCE_BINS = 20  # friction bins of design.balance
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ class DesignKind(GameKind):
                                   physics_weight=config.design.physics_weight,
                                   feasibility_weight=config.design.feasibility_weight,
                                   adversarial_weight=config.design.adversarial_weight)
-        textures = feasible_catalogue(prior, config.design.catalogue, config.seed)
+        textures = feasible_catalogue(prior, config.design.catalogue, config.seed, config.design.balance)
         if config.train.batch_size > len(textures[DESIGNS]):
             raise ConfigError(f"train.batch_size {config.train.batch_size} exceeds the catalogue's "
                               f"{len(textures[DESIGNS])} feasible textures (design.catalogue); lower it")
@@ -84,14 +85,24 @@ class DesignKind(GameKind):
         return design_scores(config, players, restore_design(config), draws=n, seed=seed)
 
 
-def feasible_catalogue(prior: DesignPrior, n: int, seed: int) -> dict[str, torch.Tensor]:
+def feasible_catalogue(prior: DesignPrior, n: int, seed: int, balance: bool = False) -> dict[str, torch.Tensor]:
     """{DESIGNS: coordinates, FRICTION: friction} of the catalogue's textures that are feasible under the load
-    (of `n` drawn)."""
+    (of `n` drawn). With `balance`, as many rows resampled (with replacement, seeded) with weights ∝ 1 / the
+    share of the catalogue in their friction bin (BALANCE_BINS over the reachable range), so every friction is
+    as common in the critic's data and in G's targets: the process makes few textures near full contact."""
     textures = catalogue(prior.space, n, seed)
     amplitude, wavelength = prior.space.to_designs(textures.double())
     feasible = prior.space.model.feasible(amplitude, wavelength)
-    friction = prior.space.model.friction(amplitude, wavelength)
-    return {DESIGNS: textures[feasible], FRICTION: friction[feasible].float()}
+    friction = prior.space.model.friction(amplitude, wavelength)[feasible]
+    textures = textures[feasible]
+    if balance:
+        low, high = prior.reachable
+        bins = ((friction - low) / (high - low) * BALANCE_BINS).long().clamp(0, BALANCE_BINS - 1)
+        counts = torch.bincount(bins, minlength=BALANCE_BINS).double()
+        rows = torch.multinomial(1 / counts[bins], len(bins), replacement=True,
+                                 generator=torch.Generator().manual_seed(seed + 1))
+        textures, friction = textures[rows], friction[rows]
+    return {DESIGNS: textures, FRICTION: friction.float()}
 
 
 def propose(generator: nn.Module, prior: DesignPrior, target: float, n: int, seed: int) -> tuple[torch.Tensor, ...]:
