@@ -51,8 +51,12 @@ def test_writes_feasible_designs_and_one_row_per_target_and_method(run, tmp_path
 
 def test_baselines_spend_the_same_physics_budget():
     space = DesignSpace(restore_design(load_config("friction_design")).space.model)
-    amplitude, _ = random_search(space, 300, seed=0)
-    assert len(amplitude) == 300
+    amplitude, wavelength = random_search(space, 300, seed=0)
+    assert len(amplitude) == 300 and torch.equal(amplitude, random_search(space, 300, seed=0)[0])
+    assert 0.05 <= amplitude.min() and amplitude.max() <= 2.0 and 2.0 <= wavelength.min() and wavelength.max() <= 50
+    from gankit.design.game import friction_condition
+
+    assert friction_condition(torch.tensor([0.108, 0.304, 0.5]), (0.108, 0.5)).tolist() == pytest.approx([-1, 0, 1], abs=1e-6)
     amplitude, _ = gradient_descent(space, 0.3, (0.108, 0.5), 300, seed=0)
     assert len(amplitude) == 300 // GRADIENT_STEPS
 

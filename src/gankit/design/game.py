@@ -21,10 +21,17 @@ from gankit.design.space import DesignSpace
 from gankit.distributed import per_sample
 from gankit.game import Game, GameOutput
 
-__all__ = ["CRITIC", "DESIGNS", "FRICTION", "GENERATOR", "DesignCritic", "DesignGenerator", "FrictionDesignGame"]
+__all__ = ["CRITIC", "DESIGNS", "FRICTION", "GENERATOR", "DesignCritic", "DesignGenerator", "FrictionDesignGame",
+           "friction_condition"]
 
 CRITIC, GENERATOR = "critic", "generator"
 DESIGNS, FRICTION = "designs", "friction"  # a batch's tensors
+
+
+def friction_condition(mu: Tensor, reachable: tuple[float, float]) -> Tensor:
+    """The generator's and critic's condition for friction mu: the reachable range mapped onto [−1, 1]."""
+    low, high = reachable
+    return 2 * (mu - low) / (high - low) - 1
 
 
 def _mlp(inputs: int, width: int, outputs: int) -> nn.Sequential:
@@ -69,20 +76,15 @@ class FrictionDesignGame(Game):
         self.adversarial_weight = adversarial_weight
         self.loss = losses.get("nonsaturating")
 
-    def to_target(self, mu: Tensor) -> Tensor:
-        """A friction in the reachable range ↦ the generator's condition in [−1, 1]."""
-        low, high = self.reachable
-        return 2 * (mu - low) / (high - low) - 1
-
     def propose(self, z: Tensor, mu: Tensor) -> Tensor:
         """Design coordinates for latents z (N, latent_dim) and target frictions mu (N,)."""
-        return self.generator(z, self.to_target(mu))
+        return self.generator(z, friction_condition(mu, self.reachable))
 
     def losses(self, batch: dict[str, Tensor], *, players: Collection[str], step: int) -> GameOutput:
         real, mu_target = batch[DESIGNS], batch[FRICTION]
         low, high = self.reachable
         z = per_sample(lambda n: torch.randn(n, self.generator.latent_dim, device=real.device), real.shape[0])
-        condition = self.to_target(mu_target)
+        condition = friction_condition(mu_target, self.reachable)
         out = GameOutput(losses={})
         with torch.set_grad_enabled(GENERATOR in players):
             fake = self.generator(z, condition)

@@ -16,11 +16,12 @@ from gankit.config import DesignConfig
 from gankit.data.loader import InfiniteBatches
 from gankit.design.evaluate import score_designs, spread_targets
 from gankit.design.game import (
-    CRITIC, DESIGNS, FRICTION, GENERATOR, DesignCritic, DesignGenerator, FrictionDesignGame,
+    CRITIC, DESIGNS, FRICTION, GENERATOR, DesignCritic, DesignGenerator, FrictionDesignGame, friction_condition,
 )
 from gankit.design.space import DesignSpace, catalogue, contact_model
 from gankit.errors import ConfigError
 from gankit.kinds.base import GameKind, PlayerOptimizer, Setup
+from gankit.sampling import eval_forward
 
 __all__ = ["DesignKind", "DesignPrior", "design_scores", "feasible_catalogue", "propose", "restore_design"]
 
@@ -110,14 +111,8 @@ def propose(generator: nn.Module, prior: DesignPrior, target: float, n: int, see
     from `seed`)."""
     device = next(generator.parameters()).device
     z = torch.randn(n, generator.latent_dim, generator=torch.Generator().manual_seed(seed)).to(device)
-    low, high = prior.reachable
-    condition = torch.full((n,), 2 * (target - low) / (high - low) - 1, device=device)
-    was_training = generator.training
-    generator.eval()
-    with torch.no_grad():
-        u = generator(z, condition).double().cpu()
-    generator.train(was_training)
-    return prior.space.to_designs(u)
+    condition = friction_condition(torch.full((n,), target, device=device), prior.reachable)
+    return prior.space.to_designs(eval_forward(generator, z, condition).double().cpu())
 
 
 def design_scores(config: DesignConfig, players: dict[str, nn.Module], prior: DesignPrior, *,
