@@ -165,6 +165,12 @@ def test_radon_adds_filtered_back_projection(run, tmp_path):
     row = next(r for r in result.rows if r["solver"] == "fbp")
     assert row["views"] == 4 and row["measurements"] == operator.m
     assert row["mse"] == pytest.approx((fbp - truth).pow(2).mean().item(), rel=1e-6)
+    from skimage.metrics import structural_similarity
+
+    expected = np.mean([structural_similarity(f[0].double().numpy(), t[0].double().numpy(), data_range=1.0,
+                                              gaussian_weights=True, sigma=1.5, use_sample_covariance=False)
+                        for f, t in zip(fbp, truth)])
+    assert row["ssim"] == pytest.approx(expected, rel=1e-6)  # SSIM of [0, 1] images with data range 1
 
 
 def test_tune_chooses_each_weight_on_validation_images_disjoint_from_the_test_images(run, tmp_path):

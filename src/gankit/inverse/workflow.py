@@ -306,7 +306,8 @@ def _scores(x: Tensor, truth: Tensor) -> dict[str, float]:
     scores = {"mse": mse.mean().item(), "mse_se": se, "mse_ci95": 1.96 * se,
               "psnr": (10 * torch.log10(1 / mse.clamp_min(1e-12))).mean().item()}
     if min(truth.shape[-2:]) >= 11:
-        scores["ssim"] = ssim(x.clamp(0, 1).double(), truth.double()).mean().item()
+        # gankit's image metrics take [-1, 1] images: map [0, 1] there, so SSIM sees data range 1
+        scores["ssim"] = ssim(x.clamp(0, 1).double() * 2 - 1, truth.double() * 2 - 1).mean().item()
     return scores
 
 
