@@ -114,3 +114,25 @@ def test_a_balanced_catalogue_holds_every_friction_about_equally():
     assert plain.max() > 5 * plain.min()  # the process makes frictions very unequally
     assert (share(balanced["friction"].double()) - 1 / BALANCE_BINS).abs().max() < 0.02  # 1/20 each, ± sampling
     assert len(balanced["friction"]) == len(catalogue_rows) == len(balanced["designs"])
+
+
+def test_solution_aspects_match_the_closed_form_inverse_and_pick_the_nearest_branch():
+    # without ploughing μ = (τ/p̄)(2/π) arcsin √(p̄/p*), p* = π E* a: a* = p̄ / (π E* sin²(π μ p̄ / 2τ))
+    targets = torch.linspace(0.11, 0.49, 39, dtype=torch.float64)
+    expected = torch.log(10.0 / (math.pi * 1000.0 * torch.sin(math.pi * targets * 10.0 / 10.0) ** 2))
+    found = SPACE.solution_log_aspect(torch.full_like(targets, -5.0), targets)
+    torch.testing.assert_close(found, expected, rtol=0, atol=2e-4)
+    # with ploughing the friction turns (in full contact ploughing rises with the aspect, then adhesion falls):
+    # μ = 0.505 has an aspect on each side of the peak
+    ploughing = DesignSpace(ContactModel(ploughing=True))
+    assert len(ploughing.monotone_pieces) > 1
+    target = torch.tensor([0.505], dtype=torch.float64)
+    low = ploughing.solution_log_aspect(torch.tensor([-8.0], dtype=torch.float64), target)
+    high = ploughing.solution_log_aspect(torch.tensor([0.0], dtype=torch.float64), target)
+    assert float(high - low) > 0.1
+    for root in (low, high):
+        friction = ploughing.model.friction(torch.exp(root), torch.ones(1, dtype=torch.float64))
+        assert abs(float(friction) - 0.505) < 1e-4
+    # an unreachable target gets the aspect that comes closest: full contact's flat τ/p̄
+    top = SPACE.solution_log_aspect(torch.tensor([-5.0]), torch.tensor([0.7]))
+    assert SPACE.model.friction(torch.exp(top.double()), torch.ones(1, dtype=torch.float64)).item() == pytest.approx(0.5)

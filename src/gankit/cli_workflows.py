@@ -165,19 +165,21 @@ def invert(
 
 
 def design(
-    run_dir: Annotated[Path, typer.Argument(help="a finished design run (gankit train friction_design)")],
-    target: Annotated[str, typer.Option(help="comma-separated target friction coefficients, e.g. 0.2,0.35")],
-    n: Annotated[int, typer.Option("-n", help="designs proposed per target (and physics evaluations per baseline)")]
-    = 1000,
+    run_dir: Annotated[Path, typer.Argument(help="a finished design run (gankit train friction_design or circuits)")],
+    target: Annotated[Optional[str], typer.Option(help="texture runs: comma-separated target friction coefficients, "
+                                                       "e.g. 0.2,0.35")] = None,
+    n: Annotated[int, typer.Option("-n", help="designs proposed per target, or circuits (and evaluations per "
+                                              "baseline)")] = 1000,
     tolerance: Annotated[Optional[float], typer.Option(help="|μ − μ*| of a hit (default: the run's "
                                                             "design.tolerance)")] = None,
     seed: Annotated[int, typer.Option(help="seed of the proposals and of the baselines' draws")] = 0,
     out: Annotated[Optional[Path], typer.Option(help="new output directory (default: runs/design-TIME)")] = None,
 ) -> None:
     """Textures of each target friction from a design run, checked with the contact model; only feasible ones are
-    returned, beside random search and gradient descent with the same number of physics evaluations.
+    returned, beside random search and gradient descent with the same number of physics evaluations. From a
+    circuits run: circuits, each simulated, beside random graphs and single-edge mutations.
 
-    Writes OUT/designs.csv, design.json, table.md and designs.png.
+    Writes OUT/designs.csv (circuits: circuits.csv), design.json, table.md and designs.png (circuits.png).
     """
     from gankit.design.workflow import design as run_design
 

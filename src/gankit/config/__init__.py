@@ -16,7 +16,7 @@ from typing import Any, get_args
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from gankit.config.design import ContactSection, DesignConfig, DesignSection
+from gankit.config.design import CircuitsConfig, CircuitsSection, ContactSection, DesignConfig, DesignSection
 from gankit.config.domain import DomainConfig, DomainDataConfig, DomainLossConfig, DomainModelConfig
 from gankit.config.gan import (
     ConditionConfig, DataConfig, GANConfig, GANDynamicsConfig, GANOptimConfig, InfoGANConfig, LossConfig, ModelConfig,
@@ -29,7 +29,7 @@ from gankit.config.sections import DynamicsConfig, OptimConfig, RunConfig, Train
 from gankit.errors import ConfigError
 
 __all__ = [
-    "KIND_CONFIGS", "BilinearConfig", "BilinearSection", "ConditionConfig", "ContactSection", "DataConfig",
+    "KIND_CONFIGS", "BilinearConfig", "BilinearSection", "CircuitsConfig", "CircuitsSection", "ConditionConfig", "ContactSection", "DataConfig",
     "DesignConfig", "DesignSection", "DomainConfig",
     "DomainDataConfig", "DomainLossConfig", "DomainModelConfig", "DynamicsConfig", "GANConfig",
     "GANDynamicsConfig", "GANOptimConfig", "InfoGANConfig", "LossConfig", "ModelConfig", "OptimConfig", "PairedConfig",
@@ -42,7 +42,7 @@ __all__ = [
 # The typed config of each game kind, by the name `game:` gives it (a union discriminated by `game`).
 KIND_CONFIGS: dict[str, type[RunConfig]] = {
     "gan": GANConfig, "bilinear": BilinearConfig, "paired": PairedConfig, "unpaired": UnpairedConfig,
-    "domain": DomainConfig, "design": DesignConfig,
+    "domain": DomainConfig, "design": DesignConfig, "circuits": CircuitsConfig,
 }
 
 

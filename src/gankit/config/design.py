@@ -1,5 +1,5 @@
-"""The design kind's config (game: design): a physics-informed conditional generator of textures of a target
-friction (docs/design.md)."""
+"""The design kinds' configs (docs/design.md): `game: design`, a physics-informed conditional generator of
+textures of a target friction; `game: circuits`, a graph GAN of gene circuits that show a behaviour."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pydantic import Field, model_validator
 from gankit.config.kinds import _check_players
 from gankit.config.sections import DynamicsConfig, OptimConfig, RunConfig, _Section
 
-__all__ = ["ContactSection", "DesignConfig", "DesignSection"]
+__all__ = ["CircuitsConfig", "CircuitsSection", "ContactSection", "DesignConfig", "DesignSection"]
 
 
 class ContactSection(_Section):
@@ -39,7 +39,8 @@ class DesignSection(_Section):
     catalogue: int = Field(5000, gt=0)  # textures drawn from the process model (gankit.design.catalogue)
     latent_dim: int = Field(8, gt=0)
     width: int = Field(64, gt=0)  # hidden units of the generator's and the critic's MLPs (3 layers each)
-    physics_weight: float = Field(10.0, ge=0)  # weight of ((μ − μ*) / reachable range)² in G's loss
+    physics_weight: float = Field(10.0, ge=0)  # weight of the squared physics miss in G's loss
+    physics_miss: Literal["friction", "aspect"] = "friction"  # how the miss is read (gankit.design.game)
     feasibility_weight: float = Field(10.0, ge=0)  # weight of the feasibility hinge in G's loss
     adversarial_weight: float = Field(1.0, ge=0)  # weight of the data critic's (non-saturating) term in G's loss
     tolerance: float = Field(0.01, gt=0)  # |μ − μ*| of a hit
@@ -58,6 +59,38 @@ class DesignConfig(RunConfig):
 
     @model_validator(mode="after")
     def _players_named(self) -> DesignConfig:
+        _check_players("optim.lr", self.optim.lr, self.PLAYERS, every=True)
+        _check_players("dynamics.steps", self.dynamics.steps, self.PLAYERS)
+        return self
+
+
+class CircuitsSection(_Section):
+    """The circuits a circuit GAN learns (gankit.design.library), the simulator's constants and the players."""
+
+    genes: int = Field(3, ge=2, le=5)  # genes per circuit: 3^(genes²) signed graphs (5 genes: 8.5e11)
+    behaviour: Literal["oscillation", "bistability", "adaptation"] = "oscillation"
+    draws: int = Field(20000, gt=0)  # candidates: every graph when there are at most this many, else random ones
+    held_out: float = Field(0.5, gt=0, lt=1)  # share of the behaving isomorphism classes kept out of training
+    alpha: float = Field(10.0, gt=0)  # maximal production of the Hill ODE (gankit.design.circuits)
+    hill: float = Field(3.0, gt=0)  # Hill coefficient
+    latent_dim: int = Field(16, gt=0)
+    width: int = Field(64, gt=0)  # hidden units of the generator's MLP and the critic's node states
+    layers: int = Field(3, gt=0)  # message-passing rounds of the critic
+    temperature: float = Field(1.0, gt=0)  # Gumbel-softmax temperature
+    hard: bool = True  # straight-through: the critic sees one-hot circuits
+
+
+class CircuitsConfig(RunConfig):
+    """Graph GAN of gene circuits (game: circuits): players `critic` and `generator`."""
+
+    PLAYERS: ClassVar[tuple[str, ...]] = ("critic", "generator")
+    game: Literal["circuits"] = "circuits"
+    circuits: CircuitsSection = CircuitsSection()
+    optim: OptimConfig = OptimConfig(beta1=0.5, lr={"critic": 1e-3, "generator": 1e-3})
+    dynamics: DynamicsConfig = DynamicsConfig(name="alternating")
+
+    @model_validator(mode="after")
+    def _players_named(self) -> CircuitsConfig:
         _check_players("optim.lr", self.optim.lr, self.PLAYERS, every=True)
         _check_players("dynamics.steps", self.dynamics.steps, self.PLAYERS)
         return self

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import torch
 from torch import Tensor
@@ -23,6 +24,7 @@ from gankit.design.contact import ContactModel, Manufacturing
 __all__ = ["DesignSpace", "catalogue", "contact_model"]
 
 GRID = 400  # points per axis of the dense grid that finds the reachable range and the solution sets
+ASPECT_TABLE = 65537  # points of the friction-over-log-aspect table that finds the solution aspects of a target
 COVERAGE_BINS = 40  # bins of log λ over its bounds in which coverage is counted
 
 
@@ -72,6 +74,59 @@ class DesignSpace:
         hits = self.model.feasible(amplitude, wavelength) & (
             (self.model.friction(amplitude, wavelength) - target).abs() <= tolerance)
         return self.bins(wavelength[hits])
+
+    @cached_property
+    def friction_table(self) -> tuple[Tensor, Tensor]:
+        """(log aspect, friction), each (ASPECT_TABLE,) float64: the friction over a log-spaced grid of the aspects
+        the bounds allow (A_min/λ_max to the maximum aspect ratio); the friction depends on a texture only
+        through its aspect, so this one curve holds every texture's."""
+        bounds = self.model.manufacturing
+        low = math.log(bounds.amplitude[0] / bounds.wavelength[1])
+        high = math.log(min(bounds.max_aspect, bounds.amplitude[1] / bounds.wavelength[0]))
+        log_aspect = torch.linspace(low, high, ASPECT_TABLE, dtype=torch.float64)
+        return log_aspect, self.model.friction(torch.exp(log_aspect), torch.ones_like(log_aspect))
+
+    @cached_property
+    def monotone_pieces(self) -> list[tuple[Tensor, Tensor]]:
+        """`friction_table` cut where the friction turns (rising to falling or back; flat stretches, as in full
+        contact, stay with their piece): [(log aspect, friction)], each piece ordered by rising friction."""
+        grid, friction = self.friction_table
+        slope = torch.sign(friction.diff())
+        pieces, start, direction = [], 0, 0.0
+        for i, sign in enumerate(slope.tolist()):
+            if sign and direction and sign != direction:
+                pieces.append((start, i + 1))
+                start = i
+            direction = sign or direction
+        pieces.append((start, len(grid)))
+        ordered = []
+        for first, stop in pieces:
+            piece_grid, piece_friction = grid[first:stop], friction[first:stop]
+            if piece_friction[-1] < piece_friction[0]:
+                piece_grid, piece_friction = piece_grid.flip(0), piece_friction.flip(0)
+            ordered.append((piece_grid, piece_friction))
+        return ordered
+
+    def solution_log_aspect(self, log_aspect: Tensor, target: Tensor) -> Tensor:
+        """(N,) the log aspect of friction target[i] nearest to log_aspect[i], by linear interpolation in
+        `friction_table` (one crossing per monotone piece); where no aspect within the bounds reaches a target,
+        the aspect whose friction comes closest. Constant in its inputs (no gradient)."""
+        with torch.no_grad():
+            wanted, here = target.double().cpu(), log_aspect.double().cpu()
+            roots, gaps = [], []
+            for grid, friction in self.monotone_pieces:
+                right = torch.searchsorted(friction, wanted).clamp(1, len(friction) - 1)
+                left = right - 1
+                rise = friction[right] - friction[left]
+                share = ((wanted - friction[left]) / torch.where(rise > 0, rise, 1.0)).clamp(0, 1)
+                roots.append(grid[left] + share * (grid[right] - grid[left]))
+                gaps.append((friction[0] - wanted).clamp_min(0) + (wanted - friction[-1]).clamp_min(0))
+            roots, gaps = torch.stack(roots, 1), torch.stack(gaps, 1)  # (N, pieces)
+            reaches = gaps == 0
+            distance = torch.where(reaches, (roots - here.unsqueeze(1)).abs(), math.inf)
+            nearest = roots.gather(1, distance.argmin(1, keepdim=True)).squeeze(1)
+            closest = roots.gather(1, gaps.argmin(1, keepdim=True)).squeeze(1)
+            return torch.where(reaches.any(1), nearest, closest).to(log_aspect)
 
     def bins(self, wavelength: Tensor) -> Tensor:
         """Boolean (COVERAGE_BINS,): the wavelength bins holding at least one of the designs."""

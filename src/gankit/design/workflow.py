@@ -54,9 +54,10 @@ def parse_targets(text: str, reachable: tuple[float, float]) -> list[float]:
     return targets
 
 
-def design(run_dir: str | Path, *, targets: str, n: int = 1000, out: str | Path, seed: int = 0,
+def design(run_dir: str | Path, *, targets: str | None, n: int = 1000, out: str | Path, seed: int = 0,
            tolerance: float | None = None) -> DesignResult:
-    """Propose `n` textures per target with the run's generator and with each baseline; write the outputs."""
+    """Propose `n` textures per target with a design run's generator and with each baseline, or `n` circuits with
+    a circuits run's (gankit.design.circuit_workflow); write the outputs."""
     from gankit.kinds.design import propose, restore_design
     from gankit.runs import restore_run
 
@@ -65,9 +66,19 @@ def design(run_dir: str | Path, *, targets: str, n: int = 1000, out: str | Path,
     if n < 1:
         raise ConfigError(f"-n {n}; choose a positive number of designs per target")
     run = restore_run(run_dir)
+    if run.config.game == "circuits":
+        from gankit.design.circuit_workflow import design_circuits
+
+        if targets is not None:
+            raise ConfigError("--target sets frictions of a texture design run; a circuits run takes none")
+        with removed_on_failure(out):
+            out.mkdir(parents=True, exist_ok=True)
+            return design_circuits(run, run_dir, n=n, out=out, seed=seed)
     if run.config.game != "design":
         raise ConfigError(f"{run_dir} is a {run.config.game!r} run; gankit design needs a design run "
-                          "(gankit train friction_design)")
+                          "(gankit train friction_design) or a circuits run (gankit train circuits)")
+    if targets is None:
+        raise ConfigError("a texture design run needs --target, the frictions to design for, e.g. --target 0.2,0.35")
     prior = restore_design(run.config)
     wanted = parse_targets(targets, prior.reachable)
     tolerance = run.config.design.tolerance if tolerance is None else tolerance

@@ -9,6 +9,7 @@ from __future__ import annotations
 from gankit.errors import ConfigError
 from gankit.kinds.base import GameKind, PlayerOptimizer, Preview, Setup
 from gankit.kinds.bilinear import BilinearKind
+from gankit.kinds.circuits import CircuitsKind
 from gankit.kinds.design import DesignKind
 from gankit.kinds.domain import DomainKind
 from gankit.kinds.gan import GANKind
@@ -19,7 +20,7 @@ __all__ = ["KINDS", "GameKind", "PlayerOptimizer", "Preview", "Setup", "get_kind
 
 KINDS: dict[str, GameKind] = {
     kind.name: kind for kind in (GANKind(), BilinearKind(), PairedKind(), UnpairedKind(), DomainKind(),
-                                            DesignKind())
+                                            DesignKind(), CircuitsKind())
 }
 
 

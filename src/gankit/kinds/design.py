@@ -58,7 +58,8 @@ class DesignKind(GameKind):
         game = FrictionDesignGame(players[GENERATOR], players[CRITIC], prior.space, prior.reachable,
                                   physics_weight=config.design.physics_weight,
                                   feasibility_weight=config.design.feasibility_weight,
-                                  adversarial_weight=config.design.adversarial_weight)
+                                  adversarial_weight=config.design.adversarial_weight,
+                                  physics_miss=config.design.physics_miss)
         textures = feasible_catalogue(prior, config.design.catalogue, config.seed, config.design.balance)
         if config.train.batch_size > len(textures[DESIGNS]):
             raise ConfigError(f"train.batch_size {config.train.batch_size} exceeds the catalogue's "
