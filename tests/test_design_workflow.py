@@ -57,7 +57,9 @@ def test_baselines_spend_the_same_physics_budget():
     from gankit.design.game import friction_condition
 
     assert friction_condition(torch.tensor([0.108, 0.304, 0.5]), (0.108, 0.5)).tolist() == pytest.approx([-1, 0, 1], abs=1e-6)
-    amplitude, _ = gradient_descent(space, 0.3, (0.108, 0.5), 300, seed=0)
+    from gankit.design.physics import PhysicsTerm
+
+    amplitude, _ = gradient_descent(PhysicsTerm(space, (0.108, 0.5)), 0.3, 300, seed=0)
     assert len(amplitude) == 300 // GRADIENT_STEPS
 
 

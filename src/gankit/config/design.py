@@ -40,7 +40,9 @@ class DesignSection(_Section):
     latent_dim: int = Field(8, gt=0)
     width: int = Field(64, gt=0)  # hidden units of the generator's and the critic's MLPs (3 layers each)
     physics_weight: float = Field(10.0, ge=0)  # weight of the squared physics miss in G's loss
-    physics_miss: Literal["friction", "aspect"] = "friction"  # how the miss is read (gankit.design.game)
+    physics_miss: Literal["friction", "aspect"] = "friction"  # how the miss is read (gankit.design.physics)
+    physics_norm: Literal["squared", "absolute"] = "squared"  # miss² or |miss| (gankit.design.physics)
+    chart: Literal["amplitude", "aspect"] = "amplitude"  # the players' coordinates (gankit.design.space.DesignSpace)
     feasibility_weight: float = Field(10.0, ge=0)  # weight of the feasibility hinge in G's loss
     adversarial_weight: float = Field(1.0, ge=0)  # weight of the data critic's (non-saturating) term in G's loss
     tolerance: float = Field(0.01, gt=0)  # |μ − μ*| of a hit
@@ -78,6 +80,16 @@ class CircuitsSection(_Section):
     layers: int = Field(3, gt=0)  # message-passing rounds of the critic
     temperature: float = Field(1.0, gt=0)  # Gumbel-softmax temperature
     hard: bool = True  # straight-through: the critic sees one-hot circuits
+    loss: str = "wasserstein"  # the objective (gankit.losses.names())
+    gradient_penalty: float = Field(10.0, ge=0)  # WGAN-GP weight on the critic (0: none)
+
+    @model_validator(mode="after")
+    def _known_loss(self) -> CircuitsSection:
+        from gankit import losses
+
+        if self.loss not in losses.names():
+            raise ValueError(f"unknown loss {self.loss!r}; choose one of {', '.join(losses.names())}")
+        return self
 
 
 class CircuitsConfig(RunConfig):

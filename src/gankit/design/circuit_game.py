@@ -21,6 +21,7 @@ from torch import Tensor, nn
 from gankit import losses
 from gankit.distributed import per_sample
 from gankit.game import Game, GameOutput
+from gankit.penalties import gradient_penalty
 
 __all__ = ["CIRCUITS", "CRITIC", "GENERATOR", "CircuitCritic", "CircuitGame", "CircuitGenerator", "one_hot",
            "signed"]
@@ -81,12 +82,15 @@ class CircuitCritic(nn.Module):
 
 
 class CircuitGame(Game):
-    """Critic vs generator of circuits with the non-saturating loss; a batch is {"circuits": (B, n, n, 3)}."""
+    """Critic vs generator of circuits under a named objective (gankit.losses), with the WGAN-GP penalty on the
+    one-hot circuits at `gradient_penalty` weight (MolGAN's choice; 0: none); a batch is {"circuits": (B, n, n, 3)}.
+    """
 
-    def __init__(self, generator: CircuitGenerator, critic: CircuitCritic) -> None:
+    def __init__(self, generator: CircuitGenerator, critic: CircuitCritic, loss: str = "wasserstein",
+                 gradient_penalty: float = 10.0) -> None:
         self.generator, self.critic = generator, critic
         self.players = {CRITIC: critic, GENERATOR: generator}
-        self.loss = losses.get("nonsaturating")
+        self.loss, self.gradient_penalty = losses.get(loss), gradient_penalty
 
     def losses(self, batch: dict[str, Tensor], *, players: Collection[str], step: int) -> GameOutput:
         real = batch[CIRCUITS]
@@ -101,5 +105,9 @@ class CircuitGame(Game):
         if CRITIC in players:
             loss_d = self.loss.discriminator(real_logits=self.critic(real), fake_logits=self.critic(fake.detach()))
             out.stats["loss_d"] = loss_d.detach()
+            if self.gradient_penalty:
+                penalty = gradient_penalty(self.critic, real, fake)
+                out.stats["gradient_penalty"] = penalty.detach()
+                loss_d = loss_d + self.gradient_penalty * penalty
             out.losses[CRITIC] = loss_d
         return out

@@ -5,25 +5,20 @@ G(z, μ*) proposes a texture u (coordinates of gankit.design.space, tanh-bounded
 critic is conditional: it scores (catalogue texture, its own friction) against (proposal, its target), so a
 proposal for μ* should look like what the process makes *at that friction* (non-saturating GAN loss); a batch is
 feasible catalogue textures with their friction, and those frictions are the generator's targets. The generator
-also pays `physics_weight` · miss², the miss of the friction the contact model gives, and `feasibility_weight` ·
-Σ relu(−margin) over the feasibility constraints. The miss is read one of two ways (`physics_miss`):
-
-- "friction": (μ(u) − μ*) / (the reachable range), the plain one. Near full contact it fails: μ rises steeply
-  with falling aspect and then stays flat at τ/p̄, so a proposal past the transition gets no gradient back.
-- "aspect": (log(A/λ) − log a*) / (the log-aspect span of the reachable range), a* the aspect of friction μ*
-  nearest to the proposal's (DesignSpace.solution_log_aspect): the distance to the target's solution set in
-  design space, which the contact model gives as well, smooth and never flat.
+also pays `physics_weight` times the physics term of gankit.design.physics (the miss of the friction the contact
+model gives, read and normed as configured) and `feasibility_weight` · Σ relu(−margin) over the feasibility
+constraints.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Literal
 
 import torch
 from torch import Tensor, nn
 
 from gankit import losses
+from gankit.design.physics import PhysicsTerm
 from gankit.design.space import DesignSpace
 from gankit.distributed import per_sample
 from gankit.game import Game, GameOutput
@@ -75,14 +70,13 @@ class FrictionDesignGame(Game):
 
     def __init__(self, generator: DesignGenerator, critic: DesignCritic, space: DesignSpace,
                  reachable: tuple[float, float], *, physics_weight: float, feasibility_weight: float,
-                 adversarial_weight: float = 1.0, physics_miss: Literal["friction", "aspect"] = "friction") -> None:
+                 adversarial_weight: float = 1.0, physics: PhysicsTerm | None = None) -> None:
         self.generator, self.critic = generator, critic
         self.players = {CRITIC: critic, GENERATOR: generator}
         self.space, self.reachable = space, reachable
         self.physics_weight, self.feasibility_weight = physics_weight, feasibility_weight
-        self.adversarial_weight, self.physics_miss = adversarial_weight, physics_miss
-        ends = torch.tensor(reachable, dtype=torch.float64)
-        self.aspect_span = float(space.solution_log_aspect(torch.zeros(2, dtype=torch.float64), ends).diff().abs())
+        self.adversarial_weight = adversarial_weight
+        self.physics = PhysicsTerm(space, reachable) if physics is None else physics
         self.loss = losses.get("nonsaturating")
 
     def propose(self, z: Tensor, mu: Tensor) -> Tensor:
@@ -107,12 +101,11 @@ class FrictionDesignGame(Game):
             designs = torch.cat([fake, self.propose(z_uniform, uniform)])
             amplitude, wavelength = self.space.to_designs(designs)
             targets = torch.cat([mu_target, uniform])
-            friction_miss = self.space.model.friction(amplitude, wavelength) - targets
-            miss = self._miss(amplitude, wavelength, targets, friction_miss)
-            hinge = torch.relu(-self.space.model.feasibility_margins(amplitude, wavelength)).sum(-1)
-            physics, feasibility = miss.pow(2).mean(), hinge.mean()
+            physics = self.physics.penalty(amplitude, wavelength, targets).mean()
+            feasibility = self.physics.hinge(amplitude, wavelength).mean()
+            friction_miss = (self.space.model.friction(amplitude, wavelength) - targets).abs().mean()
             out.stats |= {"loss_g": adversarial.detach(), "physics": physics.detach(),
-                          "feasibility": feasibility.detach(), "miss_abs": friction_miss.abs().mean().detach()}
+                          "feasibility": feasibility.detach(), "miss_abs": friction_miss.detach()}
             out.losses[GENERATOR] = (self.adversarial_weight * adversarial + self.physics_weight * physics
                                      + self.feasibility_weight * feasibility)
         if CRITIC in players:
@@ -121,9 +114,3 @@ class FrictionDesignGame(Game):
             out.stats["loss_d"] = loss_d.detach()
             out.losses[CRITIC] = loss_d
         return out
-
-    def _miss(self, amplitude: Tensor, wavelength: Tensor, targets: Tensor, friction_miss: Tensor) -> Tensor:
-        if self.physics_miss == "friction":
-            return friction_miss / (self.reachable[1] - self.reachable[0])
-        log_aspect = torch.log(amplitude / wavelength)
-        return (log_aspect - self.space.solution_log_aspect(log_aspect, targets)) / self.aspect_span

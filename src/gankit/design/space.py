@@ -1,8 +1,9 @@
 """The texture design space: coordinates the players work in, the process model's catalogue, the friction any
 feasible texture can reach, and the set of feasible textures of a target friction (what designs should cover).
 
-Designs live as u ∈ [−1, 1]² : u = 2 (log v − log low) / (log high − log low) − 1 for v = A and v = λ within
-their manufacturable bounds, so both players see scale-free, bounded inputs.
+Designs live as u ∈ [−1, 1]² : u = 2 (log v − log low) / (log high − log low) − 1 for v = λ and, by the chart,
+v = A (within its bounds) or v = A/λ (within the aspects the bounds allow), so both players see scale-free,
+bounded inputs.
 
 The friction depends on a texture only through its aspect A/λ (the contact fraction and the mean contact slope
 do), so the feasible textures of a target friction form segments at fixed aspects, running over the wavelengths
@@ -15,6 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Literal
 
 import torch
 from torch import Tensor
@@ -38,25 +40,48 @@ def contact_model(section: object) -> ContactModel:
 
 @dataclass(frozen=True)
 class DesignSpace:
-    """A contact model with the coordinates and sets of its designs."""
+    """A contact model with the coordinates and sets of its designs. `chart` names the players' coordinates:
+    "amplitude", (log A, log λ) over the manufacturable box; "aspect", (log A/λ, log λ) over the aspects the
+    bounds allow, where the friction depends on the first coordinate alone (a design of the right aspect keeps
+    it whatever its wavelength), at the price of proposals outside the amplitude bounds (infeasible: filtered)."""
 
     model: ContactModel
+    chart: Literal["amplitude", "aspect"] = "amplitude"
 
     def to_designs(self, u: Tensor) -> tuple[Tensor, Tensor]:
-        """(A, λ) of coordinates u (..., 2) in [−1, 1]."""
-        bounds = self.model.manufacturing
-        return tuple(_from_unit(u[..., i], *limits) for i, limits in enumerate((bounds.amplitude, bounds.wavelength)))
+        """(A, λ) of coordinates u (..., 2) in [−1, 1] of the players' chart."""
+        if self.chart == "aspect":
+            aspect, wavelength = _from_unit(u[..., 0], *self.aspect_bounds), _from_unit(u[..., 1], *self._wavelength)
+            return aspect * wavelength, wavelength
+        return _from_unit(u[..., 0], *self.model.manufacturing.amplitude), _from_unit(u[..., 1], *self._wavelength)
 
     def to_unit(self, amplitude: Tensor, wavelength: Tensor) -> Tensor:
-        """Coordinates (..., 2) of designs (A, λ)."""
+        """Coordinates (..., 2) in the players' chart of designs (A, λ)."""
+        first = (_to_unit(amplitude / wavelength, *self.aspect_bounds) if self.chart == "aspect"
+                 else _to_unit(amplitude, *self.model.manufacturing.amplitude))
+        return torch.stack([first, _to_unit(wavelength, *self._wavelength)], -1)
+
+    @property
+    def aspect_bounds(self) -> tuple[float, float]:
+        """(smallest, largest) aspect A/λ the bounds allow: A_min/λ_max, and the maximum aspect ratio or
+        A_max/λ_min, whichever is smaller."""
         bounds = self.model.manufacturing
-        return torch.stack([_to_unit(amplitude, *bounds.amplitude), _to_unit(wavelength, *bounds.wavelength)], -1)
+        return (bounds.amplitude[0] / bounds.wavelength[1],
+                min(bounds.max_aspect, bounds.amplitude[1] / bounds.wavelength[0]))
+
+    @property
+    def _wavelength(self) -> tuple[float, float]:
+        return self.model.manufacturing.wavelength
+
+    def box(self, u: Tensor) -> tuple[Tensor, Tensor]:
+        """(A, λ) of u (..., 2) in [−1, 1]² spanning the manufacturable box log-uniformly, whatever the chart."""
+        bounds = self.model.manufacturing
+        return _from_unit(u[..., 0], *bounds.amplitude), _from_unit(u[..., 1], *bounds.wavelength)
 
     def grid(self, points: int = GRID) -> tuple[Tensor, Tensor]:
-        """(A, λ), each (points, points) float64: a log-spaced grid over the manufacturable bounds."""
+        """(A, λ), each (points, points) float64: a log-spaced grid over the manufacturable box."""
         axis = torch.linspace(-1, 1, points, dtype=torch.float64)
-        u = torch.stack(torch.meshgrid(axis, axis, indexing="ij"), -1)
-        return self.to_designs(u)
+        return self.box(torch.stack(torch.meshgrid(axis, axis, indexing="ij"), -1))
 
     def reachable(self) -> tuple[float, float]:
         """(lowest, highest) friction of the feasible textures on the dense grid."""
@@ -80,9 +105,7 @@ class DesignSpace:
         """(log aspect, friction), each (ASPECT_TABLE,) float64: the friction over a log-spaced grid of the aspects
         the bounds allow (A_min/λ_max to the maximum aspect ratio); the friction depends on a texture only
         through its aspect, so this one curve holds every texture's."""
-        bounds = self.model.manufacturing
-        low = math.log(bounds.amplitude[0] / bounds.wavelength[1])
-        high = math.log(min(bounds.max_aspect, bounds.amplitude[1] / bounds.wavelength[0]))
+        low, high = (math.log(bound) for bound in self.aspect_bounds)
         log_aspect = torch.linspace(low, high, ASPECT_TABLE, dtype=torch.float64)
         return log_aspect, self.model.friction(torch.exp(log_aspect), torch.ones_like(log_aspect))
 

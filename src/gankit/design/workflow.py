@@ -58,7 +58,7 @@ def design(run_dir: str | Path, *, targets: str | None, n: int = 1000, out: str 
            tolerance: float | None = None) -> DesignResult:
     """Propose `n` textures per target with a design run's generator and with each baseline, or `n` circuits with
     a circuits run's (gankit.design.circuit_workflow); write the outputs."""
-    from gankit.kinds.design import propose, restore_design
+    from gankit.kinds.design import physics_term, propose, restore_design
     from gankit.runs import restore_run
 
     out = Path(out)
@@ -85,6 +85,7 @@ def design(run_dir: str | Path, *, targets: str | None, n: int = 1000, out: str 
     if tolerance <= 0:
         raise ConfigError(f"--tolerance {tolerance}; choose a friction difference > 0")
     generator = run.players["generator"]
+    physics = physics_term(run.config, prior)
     with removed_on_failure(out):
         out.mkdir(parents=True, exist_ok=True)
         rows, kept, shown = [], [], {}
@@ -92,7 +93,7 @@ def design(run_dir: str | Path, *, targets: str | None, n: int = 1000, out: str 
             methods = {
                 "gankit": lambda: propose(generator, prior, target, n, seed + i),
                 "random_search": lambda: random_search(prior.space, n, seed + i),
-                "gradient_descent": lambda: gradient_descent(prior.space, target, prior.reachable, n, seed + i),
+                "gradient_descent": lambda: gradient_descent(physics, target, n, seed + i),
             }
             for method, make in methods.items():
                 started = time.perf_counter()

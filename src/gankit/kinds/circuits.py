@@ -50,12 +50,16 @@ class CircuitsKind(GameKind):
     def build(self, config: CircuitsConfig, device: torch.device) -> Setup:
         library = restore_library(config)
         players = {name: module.to(device) for name, module in self.restore(config, {}).items()}
-        game = CircuitGame(players[GENERATOR], players[CRITIC])
+        game = CircuitGame(players[GENERATOR], players[CRITIC], config.circuits.loss,
+                           config.circuits.gradient_penalty)
         batches = InfiniteBatches({CIRCUITS: one_hot(library.training)}, config.train.batch_size, seed=config.seed,
                                   device=device)
         meta = {"training_circuits": len(library.training), "training_classes": library.training_classes,
                 "held_out_classes": len(library.held_out), "valid_candidates": library.candidates}
         return Setup(game, batches, library, meta)
+
+    def double_backward(self, config: CircuitsConfig) -> list[str]:
+        return ["circuits.gradient_penalty"] if config.circuits.gradient_penalty else []
 
     def optimizer_settings(self, config: CircuitsConfig) -> dict[str, PlayerOptimizer]:
         betas = (config.optim.beta1, config.optim.beta2)

@@ -18,12 +18,14 @@ from gankit.design.evaluate import score_designs, spread_targets
 from gankit.design.game import (
     CRITIC, DESIGNS, FRICTION, GENERATOR, DesignCritic, DesignGenerator, FrictionDesignGame, friction_condition,
 )
+from gankit.design.physics import PhysicsTerm
 from gankit.design.space import DesignSpace, catalogue, contact_model
 from gankit.errors import ConfigError
 from gankit.kinds.base import GameKind, PlayerOptimizer, Setup
 from gankit.sampling import eval_forward
 
-__all__ = ["DesignKind", "DesignPrior", "design_scores", "feasible_catalogue", "propose", "restore_design"]
+__all__ = ["DesignKind", "DesignPrior", "design_scores", "feasible_catalogue", "physics_term", "propose",
+           "restore_design"]
 
 EVAL_TARGETS = 10  # targets spread over the reachable range
 EVAL_DRAWS = 500  # proposals per target
@@ -40,7 +42,7 @@ class DesignPrior:
 
 def restore_design(config: DesignConfig) -> DesignPrior:
     """The design space of a config and its reachable range; ConfigError when no texture is feasible."""
-    space = DesignSpace(contact_model(config.contact))
+    space = DesignSpace(contact_model(config.contact), config.design.chart)
     try:
         return DesignPrior(space, space.reachable())
     except ValueError as error:
@@ -59,7 +61,7 @@ class DesignKind(GameKind):
                                   physics_weight=config.design.physics_weight,
                                   feasibility_weight=config.design.feasibility_weight,
                                   adversarial_weight=config.design.adversarial_weight,
-                                  physics_miss=config.design.physics_miss)
+                                  physics=physics_term(config, prior))
         textures = feasible_catalogue(prior, config.design.catalogue, config.seed, config.design.balance)
         if config.train.batch_size > len(textures[DESIGNS]):
             raise ConfigError(f"train.batch_size {config.train.batch_size} exceeds the catalogue's "
@@ -87,16 +89,25 @@ class DesignKind(GameKind):
         return design_scores(config, players, restore_design(config), draws=n, seed=seed)
 
 
+def physics_term(config: DesignConfig, prior: DesignPrior) -> PhysicsTerm:
+    """The physics term a config's generator pays (design.physics_miss, design.physics_norm)."""
+    return PhysicsTerm(prior.space, prior.reachable, config.design.physics_miss, config.design.physics_norm)
+
+
 def feasible_catalogue(prior: DesignPrior, n: int, seed: int, balance: bool = False) -> dict[str, torch.Tensor]:
-    """{DESIGNS: coordinates, FRICTION: friction} of the catalogue's textures that are feasible under the load
-    (of `n` drawn). With `balance`, as many rows resampled (with replacement, seeded) with weights ∝ 1 / the
-    share of the catalogue in their friction bin (BALANCE_BINS over the reachable range), so every friction is
-    as common in the critic's data and in G's targets: the process makes few textures near full contact."""
+    """{DESIGNS: coordinates, FRICTION: friction} of the catalogue's textures that are feasible under the load and
+    in partial contact (of `n` drawn). Full contact is left out: there the friction is τ/p̄ whatever the texture,
+    so those textures (a quarter of the catalogue with the defaults) would teach the critic that any small aspect
+    suits frictions near τ/p̄, against the physics one step below it. With `balance`, as many rows resampled
+    (with replacement, seeded) with weights ∝ 1 / the share of the catalogue in their friction bin (BALANCE_BINS
+    over the reachable range), so every friction is as common in the critic's data and in G's targets: the
+    process makes few textures near full contact."""
     textures = catalogue(prior.space, n, seed)
     amplitude, wavelength = prior.space.to_designs(textures.double())
-    feasible = prior.space.model.feasible(amplitude, wavelength)
-    friction = prior.space.model.friction(amplitude, wavelength)[feasible]
-    textures = textures[feasible]
+    model = prior.space.model
+    kept = model.feasible(amplitude, wavelength) & (model.contact_fraction(amplitude, wavelength) < 1)
+    friction = model.friction(amplitude, wavelength)[kept]
+    textures = textures[kept]
     if balance:
         low, high = prior.reachable
         bins = ((friction - low) / (high - low) * BALANCE_BINS).long().clamp(0, BALANCE_BINS - 1)
