@@ -136,3 +136,48 @@ def test_solution_aspects_match_the_closed_form_inverse_and_pick_the_nearest_bra
     # an unreachable target gets the aspect that comes closest: full contact's flat τ/p̄
     top = SPACE.solution_log_aspect(torch.tensor([-5.0]), torch.tensor([0.7]))
     assert SPACE.model.friction(torch.exp(top.double()), torch.ones(1, dtype=torch.float64)).item() == pytest.approx(0.5)
+
+
+def test_the_aspect_chart_maps_round_trip_and_spans_the_allowed_aspects():
+    space = DesignSpace(ContactModel(), chart="aspect")
+    u = torch.rand(200, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64) * 2 - 1
+    amplitude, wavelength = space.to_designs(u)
+    torch.testing.assert_close(space.to_unit(amplitude, wavelength), u)
+    assert space.aspect_bounds == pytest.approx((0.05 / 50, 0.1))
+    corners = space.to_designs(torch.tensor([[-1.0, 1.0], [1.0, -1.0]], dtype=torch.float64))
+    assert (corners[0] / corners[1]).tolist() == pytest.approx([0.001, 0.1])
+
+
+def test_the_physics_term_is_zero_on_the_solution_set_and_grows_with_the_miss():
+    from gankit.design.physics import PhysicsTerm
+
+    reachable = SPACE.reachable()
+    wavelength = torch.tensor([10.0, 20.0, 40.0], dtype=torch.float64)
+    targets = torch.full((3,), 0.3, dtype=torch.float64)
+    on_line = aspect_for(0.3) * wavelength
+    for miss in ("friction", "aspect"):
+        term = PhysicsTerm(SPACE, reachable, miss, "absolute")
+        assert term.penalty(on_line, wavelength, targets).max() < 1e-3
+        off = term.penalty(on_line * 1.05, wavelength, targets)
+        assert (off > 1e-3).all()
+        squared = PhysicsTerm(SPACE, reachable, miss, "squared").penalty(on_line * 1.05, wavelength, targets)
+        torch.testing.assert_close(squared, off**2)
+    # in full contact the friction reads τ/p̄ whatever the aspect: the friction miss is flat there, the aspect one
+    # still says how far the design is from the target's aspect (log 2 below it, in units of the span)
+    aspect_term = PhysicsTerm(SPACE, reachable, "aspect")
+    full = torch.tensor([aspect_for(0.48) / 2, aspect_for(0.48) / 4], dtype=torch.float64) * 20
+    twenty = torch.full((2,), 20.0, dtype=torch.float64)
+    friction_miss = PhysicsTerm(SPACE, reachable, "friction").misses(full, twenty, torch.full((2,), 0.48))
+    assert friction_miss[0] == friction_miss[1]
+    aspect_miss = aspect_term.misses(full, twenty, torch.full((2,), 0.48))
+    assert (aspect_miss * aspect_term.aspect_span).tolist() == pytest.approx([-math.log(2), -math.log(4)], abs=1e-3)
+
+
+def test_the_critics_data_leave_out_full_contact():
+    from gankit.kinds.design import feasible_catalogue, restore_design
+
+    prior = restore_design(load_config("friction_design"))
+    rows = feasible_catalogue(prior, 5000, 0)
+    amplitude, wavelength = prior.space.to_designs(rows["designs"].double())
+    assert (prior.space.model.contact_fraction(amplitude, wavelength) < 1).all()
+    assert rows["friction"].max() < 0.5

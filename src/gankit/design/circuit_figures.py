@@ -21,7 +21,8 @@ SHOWN = 6  # distinct circuits drawn at most
 def circuits_figure(model: CircuitModel, circuits: Tensor, behaviour: str, path: Path) -> None:
     """Up to SHOWN distinct circuits (one per isomorphism class): the graph (green arrows activate, red bars
     repress) and the genes' levels over time: from an asymmetric start for oscillation, from three random starts
-    for bistability, after the input step for adaptation. An empty set writes a figure that says so."""
+    for bistability, after the input step that earned the label for adaptation. An empty set writes a figure that
+    says so."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -39,7 +40,11 @@ def circuits_figure(model: CircuitModel, circuits: Tensor, behaviour: str, path:
     for (graph_ax, trace_ax), circuit in zip(axes, circuits):
         _draw_graph(graph_ax, circuit)
         times, levels = _traces(model, circuit, behaviour)
-        trace_ax.plot(times, levels, lw=1)
+        lines = trace_ax.plot(times, levels, lw=1)
+        for line, curve in zip(lines, range(levels.shape[1])):
+            line.set_color(f"C{curve % circuit.shape[-1]}")  # one colour per gene, whichever start
+        trace_ax.legend(lines[: circuit.shape[-1]], [f"gene {i}" for i in range(circuit.shape[-1])], fontsize=7,
+                        loc="upper right")
         trace_ax.set(xlabel="time (degradation times)", ylabel="level")
     fig.suptitle(f"new circuits that show {behaviour} (not isomorphic to a training circuit)")
     fig.tight_layout()
@@ -58,10 +63,10 @@ def _traces(model: CircuitModel, circuit: Tensor, behaviour: str) -> tuple[Tenso
         start = 0.01 * torch.exp(torch.rand(1, 3, n, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
                                  * math.log(model.alpha / 0.01))
         levels = model.simulate(weights, start)[:, 0].flatten(1)
-    else:
-        settled = model.simulate(weights, torch.full((1, 1, n), 0.5, dtype=torch.float64))[-1]
-        step = torch.full((1, 1), model.input_step, dtype=torch.float64)
-        levels = model.simulate(weights, settled, signal=step)[:, 0, 0]
+    else:  # the step the label found: settle at its input level, then multiply the input by input_step
+        level = model.adaptation(weights)[0].view(1, 1)
+        settled = model.simulate(weights, torch.full((1, 1, n), 0.5, dtype=torch.float64), signal=level)[-1]
+        levels = model.simulate(weights, settled, signal=level * model.input_step)[:, 0, 0]
     return torch.arange(len(levels)) * model.dt, levels
 
 

@@ -2,7 +2,7 @@
 mutations of training circuits), in the MolGAN / GraphRNN style, each read from simulation:
 
 - `valid`: share of proposals that are valid (weakly connected, every gene regulated: gankit.design.graphs.valid);
-- `unique`: distinct isomorphism classes among the valid ones / valid ones;
+- `unique`: distinct isomorphism classes among the valid ones / valid ones (`classes`: their number);
 - `novel`: share of valid proposals not isomorphic to any training circuit;
 - `novel_working`: share of the novel valid proposals that show the behaviour when simulated: the goal;
 - `new_classes`: distinct isomorphism classes among the novel working proposals (what was found, not how often).
@@ -32,6 +32,7 @@ class CircuitScores:
     proposed: int
     valid: float
     unique: float
+    classes: int
     novel: float
     novel_working: float
     new_classes: int
@@ -71,7 +72,7 @@ def score_circuits(model: CircuitModel, library: CircuitLibrary, circuits: Tenso
     count = lambda mask: int(mask.sum())
     scores = CircuitScores(
         method=method, proposed=len(circuits), valid=count(is_valid) / max(len(circuits), 1),
-        unique=uniqueness(circuits), novel=count(is_novel) / max(count(is_valid), 1),
+        unique=uniqueness(circuits), classes=round(uniqueness(circuits) * count(is_valid)), novel=count(is_novel) / max(count(is_valid), 1),
         novel_working=count(found) / max(count(is_novel), 1),
         new_classes=len(torch.unique(canonical_codes(circuits[found]))) if found.any() else 0, seconds=seconds)
     return Scored(scores, is_valid, is_novel, working)

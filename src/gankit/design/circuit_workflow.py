@@ -66,8 +66,9 @@ def _write_circuits(path: Path, circuits: Tensor, scored: Scored) -> None:
 
 
 def _table(rows: list[dict[str, Any]]) -> str:
-    lines = ["| method | proposed | valid | unique | novel | novel that work | new working classes | proposals/s |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|"]
-    lines += [f"| {r['method']} | {r['proposed']} | {r['valid']:.3f} | {r['unique']:.3f} | {r['novel']:.3f} | "
+    lines = ["| method | proposed | valid | unique (classes) | novel | novel that work | new working classes | "
+             "proposals/s |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines += [f"| {r['method']} | {r['proposed']} | {r['valid']:.3f} | {r['unique']:.3f} ({r['classes']}) | "
+              f"{r['novel']:.3f} | "
               f"{r['novel_working']:.3f} | {r['new_classes']} | {r['proposals_per_second']:.3g} |" for r in rows]
     return "\n".join(lines) + "\n"

@@ -100,8 +100,9 @@ def design(run_dir: str | Path, *, targets: str | None, n: int = 1000, out: str 
                 amplitude, wavelength = make()
                 seconds = time.perf_counter() - started
                 scores, returned = score_designs(prior.space, amplitude, wavelength, target, tolerance)
-                rows.append({"method": method} | scores.as_dict() | {"seconds": seconds,
-                                                                       "proposals_per_second": len(amplitude) / seconds})
+                rows.append({"method": method} | scores.as_dict() | {
+                    "seconds": seconds, "proposals_per_second": len(amplitude) / seconds,
+                    "hits_per_second": scores.returned * scores.hit_rate / seconds})
                 shown[(target, method)] = (amplitude[returned], wavelength[returned])
                 if method == "gankit":
                     kept.append(_design_rows(prior.space, target, tolerance, amplitude[returned], wavelength[returned]))
@@ -134,8 +135,8 @@ def _write_designs(path: Path, rows: list[dict[str, float]]) -> None:
 
 
 def _table(rows: list[dict[str, Any]]) -> str:
-    lines = ["| target μ* | method | proposed | returned (feasible) | hit rate | coverage | proposals/s |",
-             "|---:|---|---:|---:|---:|---:|---:|"]
+    lines = ["| target μ* | method | proposed | returned (feasible) | hit rate | coverage | proposals/s | hits/s |",
+             "|---:|---|---:|---:|---:|---:|---:|---:|"]
     lines += [f"| {r['target']:.3g} | {r['method']} | {r['proposed']} | {r['returned']} | {r['hit_rate']:.3f} | "
-              f"{r['coverage']:.3f} | {r['proposals_per_second']:.3g} |" for r in rows]
+              f"{r['coverage']:.3f} | {r['proposals_per_second']:.3g} | {r['hits_per_second']:.3g} |" for r in rows]
     return "\n".join(lines) + "\n"
