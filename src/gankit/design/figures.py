@@ -22,6 +22,7 @@ def designs_figure(space: DesignSpace, shown: dict[tuple[float, str], tuple[Tens
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter
 
     targets = list(dict.fromkeys(target for target, _ in shown))
     fig, axes = plt.subplots(1, len(targets), figsize=(4 * len(targets), 3.6), squeeze=False)
@@ -36,6 +37,8 @@ def designs_figure(space: DesignSpace, shown: dict[tuple[float, str], tuple[Tens
                 ax.scatter(w[:300], a[:300], s=5, c=COLOURS.get(method, "k"), alpha=0.6, label=method)
         ax.set(xscale="log", yscale="log", xlabel="wavelength λ (μm)", ylabel="amplitude A (μm)",
                title=f"target μ* = {target:.3g}")
+        ax.xaxis.set_minor_formatter(NullFormatter())  # the labels of log minor ticks overlap
+        ax.yaxis.set_minor_formatter(NullFormatter())
     axes[0][0].legend(fontsize=7, markerscale=3)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
