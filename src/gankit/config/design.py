@@ -49,21 +49,26 @@ class DesignSection(_Section):
     balance: bool = False  # resample the catalogue to equal shares of every friction (kinds.design.feasible_catalogue)
 
 
-class DesignConfig(RunConfig):
-    """Physics-informed conditional GAN of textures (game: design): players `critic` and `generator`."""
+class _CriticGeneratorConfig(RunConfig):
+    """A run of two players, `critic` and `generator`, under alternating updates by default."""
 
     PLAYERS: ClassVar[tuple[str, ...]] = ("critic", "generator")
-    game: Literal["design"] = "design"
-    contact: ContactSection = ContactSection()
-    design: DesignSection = DesignSection()
     optim: OptimConfig = OptimConfig(beta1=0.5, lr={"critic": 1e-3, "generator": 1e-3})
     dynamics: DynamicsConfig = DynamicsConfig(name="alternating")
 
     @model_validator(mode="after")
-    def _players_named(self) -> DesignConfig:
+    def _players_named(self) -> _CriticGeneratorConfig:
         _check_players("optim.lr", self.optim.lr, self.PLAYERS, every=True)
         _check_players("dynamics.steps", self.dynamics.steps, self.PLAYERS)
         return self
+
+
+class DesignConfig(_CriticGeneratorConfig):
+    """Physics-informed conditional GAN of textures (game: design): players `critic` and `generator`."""
+
+    game: Literal["design"] = "design"
+    contact: ContactSection = ContactSection()
+    design: DesignSection = DesignSection()
 
 
 class CircuitsSection(_Section):
@@ -92,17 +97,8 @@ class CircuitsSection(_Section):
         return self
 
 
-class CircuitsConfig(RunConfig):
+class CircuitsConfig(_CriticGeneratorConfig):
     """Graph GAN of gene circuits (game: circuits): players `critic` and `generator`."""
 
-    PLAYERS: ClassVar[tuple[str, ...]] = ("critic", "generator")
     game: Literal["circuits"] = "circuits"
     circuits: CircuitsSection = CircuitsSection()
-    optim: OptimConfig = OptimConfig(beta1=0.5, lr={"critic": 1e-3, "generator": 1e-3})
-    dynamics: DynamicsConfig = DynamicsConfig(name="alternating")
-
-    @model_validator(mode="after")
-    def _players_named(self) -> CircuitsConfig:
-        _check_players("optim.lr", self.optim.lr, self.PLAYERS, every=True)
-        _check_players("dynamics.steps", self.dynamics.steps, self.PLAYERS)
-        return self
