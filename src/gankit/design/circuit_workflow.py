@@ -20,14 +20,14 @@ from torch import Tensor
 from gankit.atomic import atomic_write_text
 from gankit.design.circuit_scores import Scored, score_circuits, timed
 from gankit.design.graphs import edge_density, random_circuits, single_edge_mutations
-from gankit.design.workflow import DesignResult
 
 __all__ = ["design_circuits"]
 
 
-def design_circuits(run: Any, run_dir: str | Path, *, n: int, out: Path, seed: int) -> DesignResult:
+def design_circuits(run: Any, run_dir: str | Path, *, n: int, out: Path,
+                    seed: int) -> tuple[list[dict[str, Any]], str]:
     """Propose `n` circuits with the run's generator and with each baseline, simulate them, write the outputs
-    into `out` (created by the caller's guard)."""
+    into `out` (created by the caller's guard); (the table's rows, the Markdown table)."""
     from gankit.design.circuit_figures import circuits_figure
     from gankit.kinds.circuits import circuit_model, propose_circuits, restore_library
 
@@ -54,7 +54,7 @@ def design_circuits(run: Any, run_dir: str | Path, *, n: int, out: Path, seed: i
     atomic_write_text(out / "design.json", json.dumps(settings, indent=2) + "\n")
     atomic_write_text(out / "table.md", table)
     circuits_figure(model, circuits[scored.novel & scored.working], library.behaviour, out / "circuits.png")
-    return DesignResult(out, rows, table)
+    return rows, table
 
 
 def _write_circuits(path: Path, circuits: Tensor, scored: Scored) -> None:

@@ -73,7 +73,7 @@ def design(run_dir: str | Path, *, targets: str | None, n: int = 1000, out: str 
             raise ConfigError("--target sets frictions of a texture design run; a circuits run takes none")
         with removed_on_failure(out):
             out.mkdir(parents=True, exist_ok=True)
-            return design_circuits(run, run_dir, n=n, out=out, seed=seed)
+            return DesignResult(out, *design_circuits(run, run_dir, n=n, out=out, seed=seed))
     if run.config.game != "design":
         raise ConfigError(f"{run_dir} is a {run.config.game!r} run; gankit design needs a design run "
                           "(gankit train friction_design) or a circuits run (gankit train circuits)")
