@@ -69,10 +69,11 @@ def score_circuits(model: CircuitModel, library: CircuitLibrary, circuits: Tenso
         is_novel[is_valid] = novel(circuits[is_valid], library.training)
         working[is_valid] = label_distinct(model, circuits[is_valid], library.behaviour)[0]
     found = is_novel & working
+    unique = uniqueness(circuits)
     count = lambda mask: int(mask.sum())
     scores = CircuitScores(
         method=method, proposed=len(circuits), valid=count(is_valid) / max(len(circuits), 1),
-        unique=uniqueness(circuits), classes=round(uniqueness(circuits) * count(is_valid)), novel=count(is_novel) / max(count(is_valid), 1),
+        unique=unique, classes=round(unique * count(is_valid)), novel=count(is_novel) / max(count(is_valid), 1),
         novel_working=count(found) / max(count(is_novel), 1),
         new_classes=len(torch.unique(canonical_codes(circuits[found]))) if found.any() else 0, seconds=seconds)
     return Scored(scores, is_valid, is_novel, working)
