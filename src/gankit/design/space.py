@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Literal
 
 import torch
@@ -134,10 +134,10 @@ class DesignSpace:
         """(N,) the log aspect of friction target[i] nearest to log_aspect[i], by linear interpolation in
         `friction_table` (one crossing per monotone piece); where no aspect within the bounds reaches a target,
         the aspect whose friction comes closest. Constant in its inputs (no gradient)."""
-        with torch.no_grad():
-            wanted, here = target.double().cpu(), log_aspect.double().cpu()
+        with torch.no_grad():  # on the inputs' device: no host round trip in a training step
+            wanted, here = target.double(), log_aspect.double()
             roots, gaps = [], []
-            for grid, friction in self.monotone_pieces:
+            for grid, friction in _pieces_on(self, log_aspect.device):
                 right = torch.searchsorted(friction, wanted).clamp(1, len(friction) - 1)
                 left = right - 1
                 rise = friction[right] - friction[left]
@@ -158,6 +158,12 @@ class DesignSpace:
         occupied = torch.zeros(COVERAGE_BINS, dtype=torch.bool)
         occupied[index] = True
         return occupied
+
+
+@lru_cache(maxsize=8)
+def _pieces_on(space: DesignSpace, device: torch.device) -> list[tuple[Tensor, Tensor]]:
+    """`space.monotone_pieces` on `device`, copied once per space and device."""
+    return [(grid.to(device), friction.to(device)) for grid, friction in space.monotone_pieces]
 
 
 def catalogue(space: DesignSpace, n: int, seed: int) -> Tensor:

@@ -65,6 +65,12 @@ class Preview:
     columns: int | None = None
 
 
+def per_player_optimizers(config: Any) -> dict[str, PlayerOptimizer]:
+    """Adam settings of every player of a config whose `optim.lr` names each player's learning rate."""
+    betas = (config.optim.beta1, config.optim.beta2)
+    return {player: PlayerOptimizer(config.optim.lr[player], betas) for player in config.PLAYERS}
+
+
 def penalty_keys(loss: Any) -> list[str]:
     """The critic penalties a loss section turns on that differentiate twice (train.compile cannot run them)."""
     return [key for key, on in (("loss.gp_weight", loss.gp_weight > 0), ("loss.r1_gamma", loss.r1_gamma > 0)) if on]

@@ -18,7 +18,7 @@ from gankit.config import BilinearConfig
 from gankit.dynamics.toy import BilinearGame, bilinear_step_matrix
 from gankit.errors import ConfigError
 from gankit.game import GameOutput
-from gankit.kinds.base import GameKind, PlayerOptimizer, Setup
+from gankit.kinds.base import GameKind, PlayerOptimizer, Setup, per_player_optimizers
 
 __all__ = ["BilinearKind", "closed_form_distance"]
 
@@ -40,8 +40,7 @@ class BilinearKind(GameKind):
                               "bilinear kind logs eval/distance instead, remove it")
 
     def optimizer_settings(self, config: BilinearConfig) -> dict[str, PlayerOptimizer]:
-        betas = (config.optim.beta1, config.optim.beta2)
-        return {player: PlayerOptimizer(config.optim.lr[player], betas) for player in config.PLAYERS}
+        return per_player_optimizers(config)
 
     def evaluator(
         self, config: BilinearConfig, setup: Setup, drawn: dict[str, nn.Module]

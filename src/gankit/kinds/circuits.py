@@ -20,7 +20,7 @@ from gankit.design.circuit_scores import score_circuits
 from gankit.design.circuits import CircuitModel
 from gankit.design.library import CircuitLibrary, build_library
 from gankit.errors import ConfigError
-from gankit.kinds.base import GameKind, PlayerOptimizer, Setup
+from gankit.kinds.base import GameKind, PlayerOptimizer, Setup, per_player_optimizers
 
 __all__ = ["CircuitsKind", "circuit_model", "circuit_scores", "propose_circuits", "restore_library"]
 
@@ -62,8 +62,7 @@ class CircuitsKind(GameKind):
         return ["circuits.gradient_penalty"] if config.circuits.gradient_penalty else []
 
     def optimizer_settings(self, config: CircuitsConfig) -> dict[str, PlayerOptimizer]:
-        betas = (config.optim.beta1, config.optim.beta2)
-        return {player: PlayerOptimizer(config.optim.lr[player], betas) for player in config.PLAYERS}
+        return per_player_optimizers(config)
 
     def evaluator(
         self, config: CircuitsConfig, setup: Setup, drawn: dict[str, nn.Module]

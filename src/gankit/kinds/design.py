@@ -21,7 +21,7 @@ from gankit.design.game import (
 from gankit.design.physics import PhysicsTerm
 from gankit.design.space import DesignSpace, catalogue, contact_model
 from gankit.errors import ConfigError
-from gankit.kinds.base import GameKind, PlayerOptimizer, Setup
+from gankit.kinds.base import GameKind, PlayerOptimizer, Setup, per_player_optimizers
 from gankit.sampling import eval_forward
 
 __all__ = ["DesignKind", "DesignPrior", "design_scores", "feasible_catalogue", "physics_term", "propose",
@@ -70,8 +70,7 @@ class DesignKind(GameKind):
         return Setup(game, batches, prior, {"reachable": list(prior.reachable)})
 
     def optimizer_settings(self, config: DesignConfig) -> dict[str, PlayerOptimizer]:
-        betas = (config.optim.beta1, config.optim.beta2)
-        return {player: PlayerOptimizer(config.optim.lr[player], betas) for player in config.PLAYERS}
+        return per_player_optimizers(config)
 
     def evaluator(
         self, config: DesignConfig, setup: Setup, drawn: dict[str, nn.Module]

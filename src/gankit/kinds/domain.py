@@ -22,7 +22,7 @@ from torch import Tensor, nn
 
 from gankit.config import DomainConfig
 from gankit.errors import ConfigError
-from gankit.kinds.base import GameKind, PlayerOptimizer, Setup
+from gankit.kinds.base import GameKind, PlayerOptimizer, Setup, per_player_optimizers
 from gankit.kinds.domain_data import DomainBatches, DomainData, load_domain_data
 from gankit.kinds.domain_game import CRITIC, ENCODER, TASK, DomainAdversarialGame, ganin_schedule
 from gankit.metrics.evaluate import protocol_suffix
@@ -59,8 +59,7 @@ class DomainKind(GameKind):
         return Setup(game, batches, domains, meta)
 
     def optimizer_settings(self, config: DomainConfig) -> dict[str, PlayerOptimizer]:
-        betas = (config.optim.beta1, config.optim.beta2)
-        return {player: PlayerOptimizer(config.optim.lr[player], betas) for player in config.PLAYERS}
+        return per_player_optimizers(config)
 
     def double_backward(self, config: DomainConfig) -> list[str]:
         return ["loss.critic"] if config.loss.critic == "wasserstein" and config.loss.gp_weight > 0 else []
