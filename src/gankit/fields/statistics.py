@@ -8,6 +8,8 @@ grids (NumPy arrays, one value per pixel or voxel), so generated fields can be c
 - `percolating_fraction`: the share of the phase in clusters (face-connected, `scipy.ndimage.label`) that touch
   both faces normal to an axis.
 - `specific_surface`: faces between unlike neighbours per pixel (per unit area in 2-D, volume in 3-D).
+- `lineal_path`: L(r) = P(all r + 1 cells of a straight segment from x to x + r along an axis lie in the phase),
+  over the segments inside the field, averaged over the axes; L(0) is the porosity.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["percolating_fraction", "porosity", "specific_surface", "two_point_correlation", "variogram"]
+__all__ = [
+    "lineal_path", "percolating_fraction", "porosity", "specific_surface", "two_point_correlation", "variogram",
+]
 
 
 def _grid(field: np.ndarray) -> np.ndarray:
@@ -77,10 +81,33 @@ def specific_surface(field: np.ndarray, phase: int = 1) -> float:
     return faces / indicator.size
 
 
-def _check_lag(field: np.ndarray, max_lag: int, periodic: bool) -> None:
+def lineal_path(field: np.ndarray, max_length: int, phase: int = 1) -> np.ndarray:
+    """L(r) for r = 0 … max_length (max_length + 1,): the share of straight segments of r + 1 cells along an axis,
+    inside the field (not periodic), that lie wholly in `phase`, averaged over the axes. L(0) is the porosity;
+    L never increases with r."""
+    indicator = _grid(field) == phase
+    _check_lag(indicator, max_length, periodic=False, name="max_length")
+    lags = np.arange(max_length + 1)
+    out = np.zeros(max_length + 1)
+    for axis in range(indicator.ndim):
+        # runs of the phase along the axis: a run of ℓ cells holds max(0, ℓ − r) segments of r + 1 cells
+        steps = np.diff(np.moveaxis(indicator, axis, -1).astype(np.int8), prepend=0, append=0, axis=-1)
+        runs = np.flatnonzero(steps == -1) - np.flatnonzero(steps == 1)  # both in row-major order, run by run
+        count = np.bincount(runs, minlength=indicator.shape[axis] + 1).astype(np.float64)
+        # Σ_{ℓ>r} count[ℓ] (ℓ − r) = (Σ_{ℓ>r} count[ℓ] ℓ) − r (Σ_{ℓ>r} count[ℓ]), by reversed cumulative sums
+        above = np.cumsum(count[::-1])[::-1]
+        weighted = np.cumsum((count * np.arange(count.size))[::-1])[::-1]
+        segments = weighted[lags + 1] - lags * above[lags + 1]
+        starts = (indicator.shape[axis] - lags) * (indicator.size // indicator.shape[axis])
+        out += segments / starts / indicator.ndim
+    return out
+
+
+def _check_lag(field: np.ndarray, max_lag: int, periodic: bool, name: str = "max_lag") -> None:
     limit = min(field.shape) // 2 if periodic else min(field.shape) - 1
-    if not 0 <= max_lag <= limit:
-        raise ValueError(f"max_lag {max_lag} is outside 0…{limit} for a field of shape {field.shape}")
+    if isinstance(max_lag, bool) or not isinstance(max_lag, (int, np.integer)) or not 0 <= max_lag <= limit:
+        raise ValueError(f"{name} {max_lag!r} is outside 0…{limit} for a field of shape {field.shape}; "
+                         f"give a whole number in that range")
 
 
 def _along_axes(field: np.ndarray, max_lag: int,
