@@ -8,7 +8,8 @@ from gankit.errors import ConfigError
 
 
 def test_shipped_presets():
-    assert preset_names() == ["bilinear", "circuits", "ct_lesion_cgan", "ct_mr_cycle", "ct_sparse60", "dann_mnist_digits", "digits", "friction_design", "grid25", "mnist", "mnist_cgan", "mnist_cycle",
+    assert preset_names() == ["bilinear", "circuits", "ct_lesion_cgan", "ct_mr_cycle", "ct_sparse60", "dann_mnist_digits", "digits", "fields_blobs", "fields_channels",
+                              "fields_disks", "fields_gaussian", "friction_design", "grid25", "mnist", "mnist_cgan", "mnist_cycle",
                               "mnist_denoise", "mnist_infogan", "mnist_prior", "mnist_sr4", "phantoms_prior", "ring8",
                               "skimage_sr4", "tabular"]
     data = {"mnist_cgan": "mnist", "mnist_infogan": "mnist", "mnist_prior": "mnist", "phantoms_prior": "phantoms", "tabular": "breast_cancer", "mnist_sr4": "mnist",
@@ -16,14 +17,15 @@ def test_shipped_presets():
             "mnist_cycle": "mnist", "ct_sparse60": "phantoms", "ct_mr_cycle": "phantoms", "ct_lesion_cgan": "phantoms"}
     games = {"bilinear": "bilinear", "mnist_sr4": "paired", "mnist_denoise": "paired", "skimage_sr4": "paired",
              "mnist_cycle": "unpaired", "ct_sparse60": "paired", "ct_mr_cycle": "unpaired", "dann_mnist_digits": "domain",
-             "friction_design": "design", "circuits": "circuits"}
+             "friction_design": "design", "circuits": "circuits", "fields_blobs": "fields",
+             "fields_channels": "fields", "fields_disks": "fields", "fields_gaussian": "fields"}
     for name in preset_names():
         config = load_config(name)
         assert config.game == games.get(name, "gan")
         if config.game == "domain":
             assert (config.data.source, config.data.target) == ("mnist", "digits")
         else:
-            assert name in ("bilinear", "friction_design", "circuits") or config.data.name == data.get(name, name)
+            assert name in ("bilinear", "friction_design", "circuits") or config.game == "fields" or config.data.name == data.get(name, name)
 
 
 def test_default_is_the_mnist_dcgan():

@@ -104,7 +104,7 @@ def test_configs_are_typed_per_kind():
     assert isinstance(load_config("ring8"), GANConfig) and load_config("ring8").game == "gan"
     config = load_config("bilinear")
     assert isinstance(config, BilinearConfig) and set(KINDS) == {"gan", "bilinear", "paired", "unpaired", "domain",
-                                                                                  "design", "circuits"}
+                                                                                  "design", "circuits", "fields"}
     assert get_kind(config.game).name == "bilinear"
     with pytest.raises(ConfigError, match=r"unknown game kind 'bilinar'; did you mean 'bilinear'\?"):
         load_config("ring8", ["game=bilinar"])

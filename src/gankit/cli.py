@@ -170,10 +170,16 @@ def sample(
     checkpoint: Annotated[
         str, typer.Option(help="which checkpoint: latest, best (train.best_metric) or a step number")
     ] = "latest",
+    size: Annotated[Optional[int], typer.Option(help="fields runs: cells per axis (a multiple of the stride)")] = None,
+    porosity: Annotated[Optional[float], typer.Option(help="fields runs: target share of phase 1, in (0, 1)")] = None,
+    points: Annotated[
+        Optional[Path], typer.Option(help="fields runs: CSV of observed cells, header y,x,phase (3-D: z,y,x,phase)")
+    ] = None,
 ) -> None:
     """Draw samples from a trained run's latest checkpoint (EMA weights when kept).
 
-    A label-conditional run draws one row per class unless --label picks one.
+    A label-conditional run draws one row per class unless --label picks one. A fields run draws fields of
+    --size cells per axis, honouring --porosity and the observed cells of --points (latent optimization).
     """
     from gankit.runs import sample_from_run, traverse_run
 
@@ -190,7 +196,8 @@ def sample(
         conditions = torch.tensor([label])
     elif condition is not None:
         conditions = torch.tensor([_parse_vector(condition)])
-    samples = sample_from_run(run_dir, n, out, seed=seed, conditions=conditions, checkpoint=checkpoint)
+    samples = sample_from_run(run_dir, n, out, seed=seed, conditions=conditions, checkpoint=checkpoint, size=size,
+                              porosity=porosity, points=points)
     console.print(f"wrote {len(samples)} samples to {out}")
 
 

@@ -189,7 +189,25 @@ def design(
     console.print(f"wrote {escape(str(out))}", highlight=False)
 
 
+def fields(
+    run_dir: Annotated[Path, typer.Argument(help="a finished fields run (e.g. gankit train fields_blobs)")],
+    n: Annotated[int, typer.Option("-n", help="fields per set: generated, training, independent")] = 200,
+    seed: Annotated[int, typer.Option(help="seed of the latent draws")] = 0,
+    out: Annotated[Optional[Path], typer.Option(help="new output directory (default: runs/fields-TIME)")] = None,
+) -> None:
+    """Judge a fields run: porosity, S2, lineal path, variogram, percolation and specific surface of generated
+    fields vs training images vs independent realizations; fields 4× the training size; porosity and hard-data
+    conditioning. Writes OUT/table.md, fields.json, samples.png, curves.png, large.png, conditioned.png, wells.csv.
+    """
+    from gankit.fields.workflow import fields_report
+
+    out = out or Path("runs") / f"fields-{time.strftime('%Y%m%d-%H%M%S')}"
+    _, table = fields_report(run_dir, out=out, n=n, seed=seed)
+    typer.echo(table, nl=False)
+    console.print(f"wrote {escape(str(out))}", highlight=False)
+
+
 def register(app: typer.Typer) -> None:
     """Add the workflow commands to `app`."""
-    for command in (rebalance, integrate, invert, design):
+    for command in (rebalance, integrate, invert, design, fields):
         app.command()(command)

@@ -75,19 +75,30 @@ def load_generator(
 
 def sample_from_run(
     run_dir: str | Path, n: int, out: str | Path, seed: int = 0, conditions: Tensor | None = None,
-    checkpoint: str = "latest",
+    checkpoint: str = "latest", *, size: int | None = None, porosity: float | None = None,
+    points: str | Path | None = None,
 ) -> Tensor:
     """Draw `n` samples from a run and write them to `out`: a .png grid (or 2D scatter) or a .npy array.
 
     `conditions` are the label(s) or condition vector(s) of a conditional run; without them a
-    label-conditional run draws one row per class.
+    label-conditional run draws one row per class. A fields run draws fields of `size` cells per axis,
+    conditioned on a `porosity` target and on the observed cells of a `points` CSV file.
     """
     out = Path(out)
     if out.suffix not in (".png", ".npy"):
         raise ConfigError(f"--out {out} must end in .png (a grid) or .npy (an array)")
+    hard = None
+    if points is not None:
+        from gankit.fields.conditioning import read_hard_data
+
+        hard = read_hard_data(points)
     run = restore_run(run_dir, checkpoint=checkpoint)
-    samples, columns, save_picture = run.kind.sample(run.config, run.players, run.meta, n, seed=seed,
-                                                     conditions=conditions)
+    if size is not None or porosity is not None or hard is not None:
+        samples, columns, save_picture = run.kind.sample_fields(run.config, run.players, run.meta, n, seed=seed,
+                                                                size=size, porosity=porosity, hard=hard)
+    else:
+        samples, columns, save_picture = run.kind.sample(run.config, run.players, run.meta, n, seed=seed,
+                                                         conditions=conditions)
     if out.suffix == ".npy":
         atomic_write(out, lambda handle: np.save(handle, samples.numpy()))
     else:

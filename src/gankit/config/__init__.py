@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from gankit.config.design import CircuitsConfig, CircuitsSection, ContactSection, DesignConfig, DesignSection
 from gankit.config.domain import DomainConfig, DomainDataConfig, DomainLossConfig, DomainModelConfig
+from gankit.config.fields import FieldsConfig, FieldsSection
 from gankit.config.gan import (
     ConditionConfig, DataConfig, GANConfig, GANDynamicsConfig, GANOptimConfig, InfoGANConfig, LossConfig, ModelConfig,
 )
@@ -31,7 +32,8 @@ from gankit.errors import ConfigError
 __all__ = [
     "KIND_CONFIGS", "BilinearConfig", "BilinearSection", "CircuitsConfig", "CircuitsSection", "ConditionConfig", "ContactSection", "DataConfig",
     "DesignConfig", "DesignSection", "DomainConfig",
-    "DomainDataConfig", "DomainLossConfig", "DomainModelConfig", "DynamicsConfig", "GANConfig",
+    "DomainDataConfig", "DomainLossConfig", "DomainModelConfig", "DynamicsConfig", "FieldsConfig", "FieldsSection",
+    "GANConfig",
     "GANDynamicsConfig", "GANOptimConfig", "InfoGANConfig", "LossConfig", "ModelConfig", "OptimConfig", "PairedConfig",
     "PairedDataConfig", "PairedLossConfig", "PairedModelConfig", "RunConfig", "TrainConfig", "TrustRegionConfig",
     "UnpairedConfig", "UnpairedDataConfig", "UnpairedLossConfig", "UnpairedModelConfig", "UnpairedOptimConfig",
@@ -42,7 +44,7 @@ __all__ = [
 # The typed config of each game kind, by the name `game:` gives it (a union discriminated by `game`).
 KIND_CONFIGS: dict[str, type[RunConfig]] = {
     "gan": GANConfig, "bilinear": BilinearConfig, "paired": PairedConfig, "unpaired": UnpairedConfig,
-    "domain": DomainConfig, "design": DesignConfig, "circuits": CircuitsConfig,
+    "domain": DomainConfig, "design": DesignConfig, "circuits": CircuitsConfig, "fields": FieldsConfig,
 }
 
 

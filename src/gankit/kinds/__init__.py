@@ -12,6 +12,7 @@ from gankit.kinds.bilinear import BilinearKind
 from gankit.kinds.circuits import CircuitsKind
 from gankit.kinds.design import DesignKind
 from gankit.kinds.domain import DomainKind
+from gankit.kinds.fields import FieldsKind
 from gankit.kinds.gan import GANKind
 from gankit.kinds.paired import PairedKind
 from gankit.kinds.unpaired import UnpairedKind
@@ -20,7 +21,7 @@ __all__ = ["KINDS", "GameKind", "PlayerOptimizer", "Preview", "Setup", "get_kind
 
 KINDS: dict[str, GameKind] = {
     kind.name: kind for kind in (GANKind(), BilinearKind(), PairedKind(), UnpairedKind(), DomainKind(),
-                                            DesignKind(), CircuitsKind())
+                                            DesignKind(), CircuitsKind(), FieldsKind())
 }
 
 

@@ -155,6 +155,15 @@ class GameKind(ABC):
         """(`n` samples of a restored run, grid columns, a writer of a .png picture of them)."""
         raise ConfigError(f"a {self.name} run draws no samples; gankit sample works on runs whose game has a generator")
 
+    def sample_fields(
+        self, config: RunConfig, players: dict[str, nn.Module], meta: dict[str, Any], n: int, *, seed: int,
+        size: int | None = None, porosity: float | None = None, hard: Any = None,
+    ) -> tuple[Tensor, int | None, Callable[[Tensor, Path, int | None], None]]:
+        """`n` fields of `size` cells per axis (default: the training size), conditioned on a `porosity` target and
+        on `hard` data (gankit.fields.conditioning.HardData): gankit sample --size/--porosity/--points."""
+        raise ConfigError(f"--size, --porosity and --points draw fields from a fields run (game: fields); this is a "
+                          f"{self.name} run")
+
     def translate(
         self, config: RunConfig, players: dict[str, nn.Module], meta: dict[str, Any], images: Tensor, *,
         reverse: bool = False,
