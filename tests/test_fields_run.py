@@ -96,7 +96,7 @@ def test_fields_runs_refuse_bad_input_in_one_line(run, tmp_path, gankit):
     assert not (tmp_path / "x.npy").exists()
     train_out = ["--out", str(tmp_path / "run")]
     assert_user_error(gankit("train", "fields_blobs", "--set", "fields.porosity=1.2", *train_out), "fields.porosity")
-    assert_user_error(gankit("train", "fields_blobs", "--set", "fields.size=60", *train_out), "48 or 64")
+    assert_user_error(gankit("train", "fields_blobs", "--set", "fields.size=60", *train_out), "56 or 64")
     assert_user_error(gankit("train", "fields_blobs", "--set", "fields.parameters.radius=3", *train_out),
                       "radius", "length")
     assert_user_error(gankit("train", "fields_blobs", "--set", "fields.source=sand", *train_out), "fields.source")

@@ -23,9 +23,9 @@ class FieldsSection(_Section):
     size: int = Field(64, ge=4)  # training fields: cells per axis
     images: int = Field(2000, gt=0)  # training fields drawn from the source
     conditional: bool = False  # condition both players on each field's porosity
-    latent_channels: int = Field(8, gt=0)
+    latent_channels: int = Field(16, gt=0)  # per latent cell: 16 let latent optimization honour hard data
     width: int = Field(64, ge=8)  # channels of the widest layer of each player
-    layers: int = Field(4, ge=1, le=6)  # the generator doubles the size `layers` times: stride 2^layers
+    layers: int = Field(3, ge=1, le=6)  # the generator doubles the size `layers` times: stride 2^layers
     loss: str = "nonsaturating"  # the objective (gankit.losses.names())
     gradient_penalty: float = Field(0.0, ge=0)  # WGAN-GP weight on the critic (0: none)
     r1_gamma: float = Field(1.0, ge=0)  # R1 weight γ (entering as γ/2 · R1; 0: none)

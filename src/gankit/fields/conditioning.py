@@ -4,9 +4,12 @@ Observed cells (hard data: wells, boreholes, pixel values at given locations) an
 by moving the latent field z of each draw, not by retraining (Dupont et al. 2018 use the same idea with an
 inpainting loss; Mosser et al. 2018 for hard data in 3-D):
 
-    minimize over z   hard_weight · mean_points relu(margin − s_i · G(z)_i)          (s_i = ±1: the observed phase)
-                    + porosity_weight · (share of G(z) > 0 − target)²   (gradient through sigmoid(sharpness · G(z)))
+    minimize over z   hard_weight · mean_points relu(margin − s_i · g(z)_i)          (s_i = ±1: the observed phase)
+                    + porosity_weight · (share of g(z) > 0 − target)²   (gradient through sigmoid(sharpness · g(z)))
                     + prior_weight · (‖z‖² / dim z − 1)²
+
+where g(z) are the generator's fields before tanh (SpatialGenerator.logits): tanh saturates in the middle of
+each phase, and a cell observed in the other phase would otherwise send back almost no gradient.
 
 The last term keeps z on the shell where the prior N(0, I) puts its mass (a typical draw, not the prior's mode
 at 0, which draws atypically smooth fields). Each draw starts from its own z, so the conditioned realizations
@@ -108,7 +111,7 @@ def fit_latent(generator: SpatialGenerator, z: Tensor, *, condition: Tensor | No
         optimizer = torch.optim.Adam([z], lr=fit.lr)
         for _ in range(fit.steps):
             optimizer.zero_grad()
-            fields = generator(z, condition)
+            fields = generator.logits(z, condition)
             loss = fit.prior_weight * (z.pow(2).flatten(1).mean(1) - 1).pow(2).sum()
             if hard is not None:
                 signs = 2 * hard.phases.to(fields) - 1

@@ -57,7 +57,7 @@ class SpatialGenerator(nn.Module):
             blocks += [nn.Upsample(scale_factor=2, mode="nearest"), conv(channels, out, 3, padding=1, bias=False),
                        norm(out), nn.ReLU()]
             channels = out
-        blocks += [conv(channels, 1, 3, padding=1), nn.Tanh()]
+        blocks.append(conv(channels, 1, 3, padding=1))
         self.net = nn.Sequential(*blocks)
 
     @property
@@ -79,12 +79,17 @@ class SpatialGenerator(nn.Module):
                                  f"{self.stride} cells per axis; the nearest valid sizes are {sizes_text}")
         return (self.latent_channels, *(s // self.stride for s in sizes))
 
-    def forward(self, z: Tensor, condition: Tensor | None = None) -> Tensor:
+    def logits(self, z: Tensor, condition: Tensor | None = None) -> Tensor:
+        """The fields before tanh: phase 1 where > 0. Latent optimization works on these, whose gradient does not
+        vanish where tanh saturates (a cell deep inside the wrong phase)."""
         if self.conditional:
             if condition is None:
                 raise ValueError("this generator is conditioned on porosity; pass a (B,) condition")
             z = torch.cat([z, condition_map(condition, z)], dim=1)
         return self.net(z)
+
+    def forward(self, z: Tensor, condition: Tensor | None = None) -> Tensor:
+        return torch.tanh(self.logits(z, condition))
 
 
 class SpatialCritic(nn.Module):
