@@ -158,3 +158,16 @@ def test_a_three_dimensional_run_builds_and_plays_a_step():
     assert torch.allclose(batch[POROSITY], shares)  # each field's own porosity is its condition
     out = setup.game.losses(batch, players=[CRITIC, GENERATOR], step=0)
     assert all(torch.isfinite(loss) for loss in out.losses.values())
+
+
+def test_scalar_scores_give_the_percolating_share_along_each_axis():
+    from gankit.fields.protocols import scalar_scores
+
+    stripes = np.zeros((2, 8, 8), dtype=np.int8)
+    stripes[:, 2] = 1  # one row of phase 1 spans left to right (axis 1), not top to bottom (axis 0)
+    stripes[1, 5, :4] = 1  # a second, half-width row: not percolating, 4 of field 1's 12 cells
+    scores = scalar_scores(stripes, "x_")
+    assert scores["x_percolating_axis0"] == 0.0
+    assert scores["x_percolating_axis1"] == pytest.approx((1.0 + 8 / 12) / 2)
+    assert scores["x_porosity_mean"] == pytest.approx((8 / 64 + 12 / 64) / 2)
+    assert scores["x_specific_surface"] == pytest.approx(np.mean([16 / 64, (16 + 9) / 64]))

@@ -2,10 +2,10 @@
 the named protocols of gankit.fields.protocols, at the training size and at 4×, and its conditioning by latent
 optimization (porosity targets, hard data read from independent realizations).
 
-Protocol names (`gankit eval`): `porosity_mean`, `porosity_std`, `percolating`, `specific_surface` (generated;
-`train_…` and `independent_…` for the real sets); `s2_…`, `lineal_path_…`, `variogram_…` (error, error_floor,
-in_spread); `large_s2_in_spread`, `large_spectrum_peak` and its `_floor` (fields 4× the training size, against
-real fields of that size); `porosity_error_condition` (the conditional generator alone), `porosity_error` (after
+Protocol names (`gankit eval`): `porosity_mean`, `porosity_std`, `percolating_axis0` (…1, …2), `specific_surface`
+(generated; `train_…` and `independent_…` for the real sets); `s2_…`, `lineal_path_…`, `variogram_…` (error,
+error_floor, in_spread); `large_s2_in_spread`, `large_spectrum_peak` and its `_floor`, `large_percolating_axis0`
+(…) and `large_independent_percolating_axis0` (…) (fields 4× the training size, against real fields of that size); `porosity_error_condition` (the conditional generator alone), `porosity_error` (after
 latent optimization), `hard_data_honoured` (after) and `hard_data_honoured_prior` (before: what chance gives).
 """
 
@@ -21,6 +21,7 @@ from gankit.fields.data import real_fields
 from gankit.fields.game import draw_latent
 from gankit.fields.protocols import band_share, curve_scores, curves, scalar_scores, spectrum_ratio
 from gankit.fields.spatial import SpatialGenerator
+from gankit.fields.statistics import percolating_fraction
 
 __all__ = ["binarize", "conditioning_scores", "field_scores", "generate", "large_field_scores", "random_hard_data",
            "spectrum_peak"]
@@ -94,9 +95,14 @@ def large_field_scores(config: FieldsConfig, generator: SpatialGenerator, *, see
     condition = _porosities(reference) if generator.conditional else None
     large = binarize(generate(generator, LARGE_FIELDS, size, seed=seed, condition=condition))
     s2 = curves(large, "s2", size // 2).mean(0)
-    return {"large_s2_in_spread": band_share(s2, curves(reference, "s2", size // 2)),
-            "large_spectrum_peak": spectrum_peak(spectrum_ratio(large, reference)),
-            "large_spectrum_peak_floor": spectrum_peak(spectrum_ratio(second, reference))}
+    scores = {"large_s2_in_spread": band_share(s2, curves(reference, "s2", size // 2)),
+              "large_spectrum_peak": spectrum_peak(spectrum_ratio(large, reference)),
+              "large_spectrum_peak_floor": spectrum_peak(spectrum_ratio(second, reference))}
+    for axis in range(large.ndim - 1):  # connectivity over distances the generator never saw whole
+        for prefix, fields in (("large_", large), ("large_independent_", reference)):
+            scores[f"{prefix}percolating_axis{axis}"] = float(np.mean([percolating_fraction(field, axis=axis)
+                                                                       for field in fields]))
+    return scores
 
 
 def random_hard_data(field: np.ndarray, points: int, random: np.random.Generator) -> HardData:

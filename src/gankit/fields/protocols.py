@@ -8,7 +8,8 @@ For each curve statistic (S2, lineal path, variogram) a protocol reports
   generator would show from sampling noise alone),
 - `<stat>_in_spread`: the share of lags at which the generated mean curve lies inside the 5–95% band of the
   independent realizations' individual curves (the issue's "within the spread at every lag" is 1.0).
-Scalars (porosity, percolating fraction, specific surface) are reported as means (and porosity's spread) of each set.
+Scalars (porosity, the percolating share along each axis, specific surface) are reported as means (and
+porosity's spread) of each set.
 
 The power spectrum check (`spectrum_ratio`) looks for seams and tiling: the radially averaged power spectrum of
 large generated fields divided by that of real fields of the same size; a tiled or seamed field shows peaks at the
@@ -62,11 +63,15 @@ def curve_scores(generated: np.ndarray, training: np.ndarray, independent: np.nd
 
 
 def scalar_scores(fields: np.ndarray, prefix: str) -> dict[str, float]:
-    """Porosity mean and standard deviation, percolating fraction (along axis 0) and specific surface of a set."""
+    """Porosity mean and standard deviation, the percolating share of phase 1 along each axis
+    (`percolating_axis0`, …) and specific surface of a set."""
     porosities = np.array([porosity(field) for field in fields])
-    return {f"{prefix}porosity_mean": float(porosities.mean()), f"{prefix}porosity_std": float(porosities.std()),
-            f"{prefix}percolating": float(np.mean([percolating_fraction(field) for field in fields])),
-            f"{prefix}specific_surface": float(np.mean([specific_surface(field) for field in fields]))}
+    scores = {f"{prefix}porosity_mean": float(porosities.mean()), f"{prefix}porosity_std": float(porosities.std())}
+    for axis in range(fields.ndim - 1):
+        scores[f"{prefix}percolating_axis{axis}"] = float(np.mean([percolating_fraction(field, axis=axis)
+                                                                   for field in fields]))
+    scores[f"{prefix}specific_surface"] = float(np.mean([specific_surface(field) for field in fields]))
+    return scores
 
 
 def radial_power_spectrum(fields: np.ndarray) -> np.ndarray:

@@ -101,9 +101,11 @@ def score_table(scores: dict[str, float]) -> str:
     """Markdown: each statistic for generated fields, training images and independent realizations; the curve
     statistics' largest gap to the training mean and share of lags in the independent band; conditioning."""
     lines = ["| statistic | generated | training | independent realizations |", "|---|---:|---:|---:|"]
-    for key, name in (("porosity_mean", "porosity, mean"), ("porosity_std", "porosity, spread (std)"),
-                      ("percolating", "share of phase 1 percolating (axis 0)"),
-                      ("specific_surface", "specific surface (faces per cell)")):
+    axes = [key.removeprefix("percolating_") for key in scores if key.startswith("percolating_axis")]
+    named = [("porosity_mean", "porosity, mean"), ("porosity_std", "porosity, spread (std)")]
+    named += [(f"percolating_{axis}", f"share of phase 1 percolating along {axis.replace('axis', 'axis ')}")
+              for axis in axes]
+    for key, name in [*named, ("specific_surface", "specific surface (faces per cell)")]:
         lines.append(f"| {name} | {scores[key]:.4f} | {scores['train_' + key]:.4f} | "
                      f"{scores['independent_' + key]:.4f} |")
     for statistic in ("s2", "lineal_path", "variogram"):
@@ -114,8 +116,11 @@ def score_table(scores: dict[str, float]) -> str:
     lines += ["", "| fields 4× the training size | generated | independent realizations |", "|---|---:|---:|",
               f"| S2 up to half the size: share of lags in the band | {scores['large_s2_in_spread']:.3f} | |",
               f"| power-spectrum peak (1: none; tiling: ≫ 1) | {scores['large_spectrum_peak']:.2f} | "
-              f"{scores['large_spectrum_peak_floor']:.2f} |",
-              "", "| conditioning | value |", "|---|---:|"]
+              f"{scores['large_spectrum_peak_floor']:.2f} |"]
+    lines += [f"| share of phase 1 percolating along {axis.replace('axis', 'axis ')} | "
+              f"{scores['large_percolating_' + axis]:.3f} | {scores['large_independent_percolating_' + axis]:.3f} |"
+              for axis in axes]
+    lines += ["", "| conditioning | value |", "|---|---:|"]
     if "porosity_error_condition" in scores:
         lines.append(f"| porosity error, conditional generator alone | {scores['porosity_error_condition']:.4f} |")
     lines.append(f"| porosity error after latent optimization | {scores['porosity_error']:.4f} |")
