@@ -171,3 +171,16 @@ def test_scalar_scores_give_the_percolating_share_along_each_axis():
     assert scores["x_percolating_axis1"] == pytest.approx((1.0 + 8 / 12) / 2)
     assert scores["x_porosity_mean"] == pytest.approx((8 / 64 + 12 / 64) / 2)
     assert scores["x_specific_surface"] == pytest.approx(np.mean([16 / 64, (16 + 9) / 64]))
+
+
+def test_the_critic_can_see_farther_than_the_generator_builds():
+    from gankit.config import load_config
+    from gankit.errors import ConfigError
+    from gankit.kinds import get_kind
+
+    players = get_kind("fields").restore(load_config("fields_blobs", ["fields.critic_layers=5"]), {})
+    strided = [m for m in players[CRITIC].modules() if isinstance(m, torch.nn.Conv2d) and m.stride == (2, 2)]
+    assert len(strided) == 5 and players[GENERATOR].stride == 8  # the generator keeps fields.layers = 3
+    assert players[CRITIC](torch.zeros(2, 1, 64, 64), torch.full((2,), 0.4)).shape == (2,)
+    with pytest.raises(ConfigError, match="use at most 6"):
+        load_config("fields_blobs", ["fields.critic_layers=7"])

@@ -26,6 +26,7 @@ class FieldsSection(_Section):
     latent_channels: int = Field(16, gt=0)  # per latent cell: 16 let latent optimization honour hard data
     width: int = Field(64, ge=8)  # channels of the widest layer of each player
     layers: int = Field(3, ge=1, le=6)  # the generator doubles the size `layers` times: stride 2^layers
+    critic_layers: int | None = Field(None, ge=1, le=7)  # the critic's halvings (None: `layers`); more see farther
     loss: str = "nonsaturating"  # the objective (gankit.losses.names())
     gradient_penalty: float = Field(0.0, ge=0)  # WGAN-GP weight on the critic (0: none)
     r1_gamma: float = Field(1.0, ge=0)  # R1 weight γ (entering as γ/2 · R1; 0: none)
@@ -40,6 +41,9 @@ class FieldsSection(_Section):
         low, high = (self.porosity, self.porosity) if isinstance(self.porosity, float) else self.porosity
         if not 0 < low <= high < 1:
             raise ValueError(f"fields.porosity must lie in (0, 1) (a range as [low, high]), got {self.porosity}")
+        if self.critic_layers is not None and 2**self.critic_layers > self.size:
+            raise ValueError(f"fields.critic_layers {self.critic_layers} halves a {self.size}-cell field below one "
+                             f"cell; use at most {self.size.bit_length() - 1}")
         stride = 2**self.layers
         if self.size % stride:
             below, above = nearest_sizes(self.size, stride)

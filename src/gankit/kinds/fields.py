@@ -88,7 +88,8 @@ class FieldsKind(GameKind):
 
     def restore(self, config: FieldsConfig, meta: dict[str, Any]) -> dict[str, nn.Module]:
         section = config.fields
-        return {CRITIC: SpatialCritic(section.dims, section.width, section.layers, section.conditional),
+        critic_layers = section.layers if section.critic_layers is None else section.critic_layers
+        return {CRITIC: SpatialCritic(section.dims, section.width, critic_layers, section.conditional),
                 GENERATOR: SpatialGenerator(section.dims, section.latent_channels, section.width, section.layers,
                                             section.conditional)}
 
