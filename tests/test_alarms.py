@@ -7,7 +7,7 @@ import torch
 
 from gankit.config import load_config
 from gankit.experiment import build_experiment
-from gankit.train.alarms import AlarmMonitor, collapse, divergence, saturation
+from gankit.train.alarms import AlarmMonitor, advice, collapse, divergence, saturation
 from gankit.train.callbacks import TrainingDiverged
 from gankit.train.recovery import NaNRecovery
 from gankit.train.run import train
@@ -71,8 +71,48 @@ def test_collapse_fires_once_on_a_plain_gan_on_ring8(tmp_path):
     assert "0." in fired[0]["message"] and "r1_gamma" in fired[0]["advice"]
 
 
+# The hinge + spectral-norm run: it was told to "add model.spectral_norm=true".
+HINGE_SN = ["loss.name=hinge", "model.spectral_norm=true", "optim.lr_d=4e-4", "optim.lr_g=1e-4", "optim.beta1=0.0",
+            "optim.beta2=0.9", "train.ema_decay=0.999"]
+# A config that uses none of the remedies; each remedy, the overrides that make it use one, the alarms proposing it.
+BARE = ["loss.name=minimax", "dynamics.d_steps=2", "optim.lr_d=1e-4", "optim.lr_g=2e-4"]
+REMEDIES = [
+    ("use loss.name=nonsaturating", ["loss.name=nonsaturating"], ["saturation"]),
+    ("use loss.name=wasserstein with loss.gp_weight=10", ["loss.name=wasserstein", "loss.gp_weight=10"],
+     ["saturation"]),
+    ("add model.spectral_norm=true", ["model.spectral_norm=true"], ["saturation", "collapse", "divergence"]),
+    ("use fewer dynamics.d_steps", ["dynamics.d_steps=1"], ["saturation"]),
+    ("add loss.r1_gamma", ["loss.r1_gamma=10"], ["collapse", "nan"]),
+    ("try dynamics.name=unrolled", ["dynamics.name=unrolled"], ["collapse"]),
+    ("use TTUR (optim.lr_d > optim.lr_g)", ["optim.lr_d=4e-4", "optim.lr_g=1e-4"], ["divergence"]),
+    ("try dynamics.name=extragradient", ["dynamics.name=extragradient"], ["divergence"]),
+    ("constrain D with loss.gp_weight", ["loss.gp_weight=10"], ["divergence"]),
+]
+
+
+@pytest.mark.parametrize("remedy, used, alarms", REMEDIES, ids=[r[0] for r in REMEDIES])
+def test_advice_proposes_a_remedy_only_when_the_config_does_not_use_it(remedy, used, alarms):
+    lacking, having = load_config("mnist", BARE), load_config("mnist", [*BARE, *used])
+    for alarm in alarms:
+        assert remedy in advice(alarm, lacking)
+        assert remedy not in advice(alarm, having)
+        assert "lower" in advice(alarm, having)  # what is left: a lower rate is always possible
+
+
+def test_the_monitor_writes_the_advice_that_fits_the_run(tmp_path):
+    monitor = AlarmMonitor(tmp_path / "alarms.jsonl", 10, load_config("mnist", HINGE_SN))
+    monitor.raise_alarm(400, "collapse", "mode collapse")
+    (written,) = _alarms(tmp_path)
+    assert written["advice"] == "add loss.r1_gamma, try dynamics.name=unrolled or lower optim.lr_g"
+    plain = AlarmMonitor(None, 10, load_config("mnist"))
+    assert "add model.spectral_norm=true" in plain.advice["collapse"]
+    bilinear = AlarmMonitor(None, 10, load_config("bilinear"))  # keys a kind lacks are never advised
+    assert bilinear.advice["nan"].endswith("if it keeps failing, lower the learning rates")
+    assert not any("optim.lr_" in text or "model." in text for text in bilinear.advice.values())
+
+
 def test_an_alarm_rearms_only_after_its_condition_stayed_clear():
-    monitor = AlarmMonitor(None, every=1, rearm=3)
+    monitor = AlarmMonitor(None, every=1, config=load_config("ring8"), rearm=3)
 
     class _T:
         total_steps = 100
@@ -123,7 +163,7 @@ def _trainer(callbacks, steps=60):
 
 
 def test_nan_recovery_rolls_back_lowers_the_learning_rates_and_finishes(tmp_path):
-    alarms = AlarmMonitor(tmp_path / "alarms.jsonl", every=10)
+    alarms = AlarmMonitor(tmp_path / "alarms.jsonl", every=10, config=load_config("ring8"))
     recovery = NaNRecovery(10, 20, retries=3, lr_factor=0.5, alarms=alarms)
     trainer = _trainer([_Poison(at=25), recovery, alarms])
     lr_before = trainer.optimizers["discriminator"].param_groups[0]["lr"]

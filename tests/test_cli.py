@@ -9,7 +9,8 @@ from PIL import Image
 
 from cli_helpers import assert_user_error
 
-from gankit.config import preset_names
+from gankit.cli import _data_note
+from gankit.config import load_config, preset_names
 
 
 def gankit_process(*args):
@@ -37,12 +38,24 @@ def test_train_grid25_then_sample(tmp_path):
 
 def test_same_seed_same_numbers(tmp_path, gankit):
     args = ["train", "ring8", "--steps", "4", "--no-progress", "--set", "train.log_every=1"]
-    gankit(*args, "--out", str(tmp_path / "a"))
+    first = gankit(*args, "--out", str(tmp_path / "a"))
+    assert f"training ring8 for 4 steps into {tmp_path / 'a'}\n" in first.stderr
     gankit(*args, "--out", str(tmp_path / "b"))
     gankit(*args, "--out", str(tmp_path / "c"), "--seed", "1")
     a, b, c = ((tmp_path / x / "metrics.csv").read_text() for x in "abc")
     assert a == b
     assert a != c
+
+
+def test_the_announcement_names_data_the_preset_name_does_not(tmp_path, gankit):
+    out = tmp_path / "run"
+    result = gankit("train", "ring8", "--steps", "1", "--no-progress", "--set", "train.tensorboard=false",
+                    "--set", "data.name=grid25", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert f"training ring8 (data: grid25) for 1 steps into {out}\n" in result.stderr  # one line, however long
+    assert "data:\n  name: grid25" in (out / "config.yaml").read_text()
+    assert _data_note("ring8", load_config("ring8")) == ""  # the preset's own data (the CLI line: test above)
+    assert _data_note("bilinear", load_config("bilinear")) == ""  # a kind whose config has no data.name
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ from PIL import Image
 
 from cli_helpers import assert_user_error
 from gankit.report import read_run
+from gankit.report.html import render_report
 from report_helpers import ALARMS, add_eval_and_alarms, tiny_run
 
 CONFIG = "seed: 0\ndata:\n  name: ring8\n"
@@ -95,6 +96,32 @@ def test_missing_config_and_damaged_sample_are_named(tmp_path, gankit):
     assert "samples/step_000002.png is damaged" in section
     assert "eval.json is damaged" in section
     assert [alt for kind, alt, _ in _images((tmp_path / "r.html").read_text()) if kind == "sample"] == ["step 1"]
+
+
+def _section(html, name):
+    return re.search(rf'<section id="{name}">.*?</section>', html).group(0)
+
+
+def test_no_alarms_file_means_no_alarm_fired_and_a_damaged_one_is_named(runs, tmp_path):
+    healthy = runs[1]  # trained and never alarmed: alarms.jsonl is written at the first alarm only
+    assert not (healthy / "alarms.jsonl").exists()
+    html, _ = render_report(read_run(healthy))
+    assert "alarms" not in _section(html, "missing") and "No alarms fired." in _section(html, "alarms")
+
+    damaged = tmp_path / "damaged"
+    damaged.mkdir()
+    (damaged / "metrics.csv").write_text(HEADER + ROWS)
+    (damaged / "config.yaml").write_text(CONFIG)
+    (damaged / "alarms.jsonl").write_text('{"step": 2, "alarm": "coll\n')
+    html, _ = render_report(read_run(damaged))
+    assert "alarms.jsonl: 1 damaged line(s) skipped" in _section(html, "missing")
+    assert "No readable alarms: alarms.jsonl is damaged" in _section(html, "alarms")
+    assert "No alarms fired" not in html
+
+    (damaged / "alarms.jsonl").unlink()
+    (damaged / "config.yaml").write_text(CONFIG + "train:\n  diagnostics: false\n")
+    html, _ = render_report(read_run(damaged))
+    assert "train.diagnostics was off, so only a NaN rollback" in _section(html, "alarms")
 
 
 def test_a_directory_that_is_not_a_run_is_one_clear_error(tmp_path, gankit):

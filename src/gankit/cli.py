@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from gankit.config import config_to_yaml, load_config, preset_names
+from gankit.config import RunConfig, config_to_yaml, load_config, preset_names
 from gankit.errors import GankitError
 from gankit.cli_workflows import register as register_workflows
 from gankit.metrics.names import FAMILIES
@@ -75,12 +75,20 @@ def train(
     config = load_config(source, overrides, steps=steps, seed=seed)
     name = Path(source).stem if source else "mnist"
     out = out or Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
-    say(f"training [bold]{name}[/] for {config.train.steps} steps into {out}")
+    say(f"training [bold]{name}[/]{_data_note(name, config)} for {config.train.steps} steps into {out}",
+        soft_wrap=True)
     started = time.perf_counter()
     run = run_training(config, out, progress=progress)
     samples = f"samples in {run.samples_dir}, " if any(run.samples_dir.glob("*")) else ""
     say(f"done in {time.perf_counter() - started:.0f} s: {samples}metrics in {run.metrics_path}, report in "
         f"{run.path / 'report.html'}")
+
+
+def _data_note(name: str, config: RunConfig) -> str:
+    """The announcement's "(data: X)" when the config trains on data X that `name` does not name (a preset with
+    --set data.name=X); nothing when it does, or when the kind's data has no `name`."""
+    data = getattr(getattr(config, "data", None), "name", None)
+    return f" (data: {data})" if isinstance(data, str) and data not in name else ""
 
 
 def _relaunch_under_torchrun(nproc: int, out: Path | None, resume: Path | None) -> None:

@@ -119,4 +119,4 @@ def compare_runs(run_dirs: Sequence[str | Path], out: str | Path) -> Comparison:
 
 def _serious(problem: str) -> bool:
     """Problems worth a line in `gankit compare` (absent optional files are not)."""
-    return not problem.startswith(("no eval.json", "no alarms.jsonl", "no samples", "no sample grids"))
+    return not problem.startswith(("no eval.json", "no samples", "no sample grids"))

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
+import yaml
+
 from gankit.atomic import atomic_write_text
 from gankit.errors import GankitError
 from gankit.report.figures import curve_figures
@@ -98,7 +100,7 @@ def _eval_section(run: RunData) -> str:
 
 def _alarms_section(run: RunData) -> str:
     if not run.alarms:
-        return '<section id="alarms"><h2>Alarms</h2><p>No alarms recorded.</p></section>'
+        return f'<section id="alarms"><h2>Alarms</h2><p>{_no_alarms(run)}</p></section>'
     by_name: dict[str, list] = {}
     for alarm in run.alarms:
         by_name.setdefault(alarm.alarm, []).append(alarm)
@@ -114,6 +116,19 @@ def _alarms_section(run: RunData) -> str:
         '<section id="alarms"><h2>Alarms</h2><table id="alarms-table"><tr><th>alarm</th><th>times</th>'
         "<th>steps</th><th>message (last)</th><th>advice</th></tr>" + "".join(rows) + "</table></section>"
     )
+
+
+def _no_alarms(run: RunData) -> str:
+    """Why the alarms table is empty: alarms.jsonl is written at the first alarm, so its absence means none fired."""
+    if any(problem.startswith("alarms.jsonl") for problem in run.problems):
+        return "No readable alarms: alarms.jsonl is damaged (see Missing or damaged)."
+    try:
+        diagnostics = (yaml.safe_load(run.config_text or "") or {}).get("train", {}).get("diagnostics", True)
+    except (yaml.YAMLError, AttributeError):  # a damaged or odd config.yaml: the config section shows it
+        diagnostics = True
+    if diagnostics is False:
+        return "No alarms fired; train.diagnostics was off, so only a NaN rollback could have raised one."
+    return "No alarms fired."
 
 
 def _missing_section(run: RunData) -> str:

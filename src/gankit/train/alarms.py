@@ -16,22 +16,82 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from pydantic import BaseModel
+
+from gankit.config import RunConfig
 from gankit.dynamics.base import StepResult
 from gankit.train.trainer import Callback, Trainer
 
-__all__ = ["ADVICE", "Alarm", "AlarmMonitor", "RULES", "collapse", "divergence", "saturation"]
+__all__ = ["ADVICE", "Alarm", "AlarmMonitor", "RULES", "Remedy", "advice", "collapse", "divergence", "saturation"]
 
 Rows = Sequence[dict[str, float]]
 
-ADVICE = {
-    "saturation": "use loss.name=nonsaturating (or wasserstein with loss.gp_weight=10), model.spectral_norm=true, "
-                  "a lower optim.lr_d or fewer dynamics.d_steps",
-    "collapse": "add loss.r1_gamma or model.spectral_norm=true, try dynamics.name=unrolled or a lower optim.lr_g",
-    "divergence": "lower the learning rates, use TTUR (optim.lr_d > optim.lr_g), dynamics.name=extragradient, "
-                  "or constrain D (loss.gp_weight, model.spectral_norm)",
-    "nan": "gankit rolls back and lowers the learning rates (train.nan_retries); if it keeps failing, lower "
-           "optim.lr_g / optim.lr_d or add loss.r1_gamma",
+
+@dataclass(frozen=True)
+class Remedy:
+    """One piece of advice: its `text`, the config `keys` it names, and `done`, which is given the values of those
+    keys and says whether the config already does it (or can do no more of it: fewer than one D step)."""
+
+    text: str
+    keys: tuple[str, ...] = ()
+    done: Callable[..., bool] = lambda *values: False
+
+
+_SPECTRAL_NORM = Remedy("add model.spectral_norm=true", ("model.spectral_norm",), bool)
+_R1 = Remedy("add loss.r1_gamma", ("loss.r1_gamma",), lambda gamma: gamma > 0)
+
+# Per alarm: what the advice opens with, and the remedies it may propose.
+ADVICE: dict[str, tuple[str, tuple[Remedy, ...]]] = {
+    "saturation": ("", (
+        Remedy("use loss.name=nonsaturating", ("loss.name",), lambda name: name == "nonsaturating"),
+        Remedy("use loss.name=wasserstein with loss.gp_weight=10", ("loss.name", "loss.gp_weight"),
+               lambda name, weight: name == "wasserstein" and weight > 0),
+        _SPECTRAL_NORM,
+        Remedy("lower optim.lr_d", ("optim.lr_d",)),
+        Remedy("use fewer dynamics.d_steps", ("dynamics.d_steps",), lambda steps: steps <= 1),
+    )),
+    "collapse": ("", (
+        _R1, _SPECTRAL_NORM,
+        Remedy("try dynamics.name=unrolled", ("dynamics.name",), lambda name: name == "unrolled"),
+        Remedy("lower optim.lr_g", ("optim.lr_g",)),
+    )),
+    "divergence": ("", (
+        Remedy("lower the learning rates"),
+        Remedy("use TTUR (optim.lr_d > optim.lr_g)", ("optim.lr_d", "optim.lr_g"), lambda lr_d, lr_g: lr_d > lr_g),
+        Remedy("try dynamics.name=extragradient", ("dynamics.name",), lambda name: name == "extragradient"),
+        Remedy("constrain D with loss.gp_weight", ("loss.gp_weight",), lambda weight: weight > 0),
+        _SPECTRAL_NORM,
+    )),
+    "nan": ("gankit rolls back and lowers the learning rates (train.nan_retries); if it keeps failing, ", (
+        Remedy("lower optim.lr_g / optim.lr_d", ("optim.lr_g", "optim.lr_d")), _R1,
+    )),
 }
+
+_ABSENT = object()
+
+
+def advice(alarm: str, config: RunConfig) -> str:
+    """The advice of `alarm` for a run of `config`: only the remedies that name keys this config has and that it
+    does not already use; "lower the learning rates" when none is left."""
+    lead, remedies = ADVICE[alarm]
+    left = []
+    for remedy in remedies:
+        values = [_setting(config, key) for key in remedy.keys]
+        if all(value is not _ABSENT for value in values) and not remedy.done(*values):
+            left.append(remedy.text)
+    if not left:
+        left = ["lower the learning rates"]
+    return lead + (", ".join(left[:-1]) + " or " if len(left) > 1 else "") + left[-1]
+
+
+def _setting(config: BaseModel, key: str) -> object:
+    """The value of dotted `key` in `config`, or _ABSENT when the config has no such key."""
+    node: object = config
+    for part in key.split("."):
+        if not isinstance(node, BaseModel) or part not in type(node).model_fields:
+            return _ABSENT
+        node = getattr(node, part)
+    return node
 
 
 @dataclass
@@ -90,12 +150,14 @@ RULES: dict[str, Callable[[Rows], str | None]] = {
 
 
 class AlarmMonitor(Callback):
-    """Check every rule at each logging step; write each firing to `path` (JSON lines) and `notify` it."""
+    """Check every rule at each logging step; write each firing to `path` (JSON lines) and `notify` it, with the
+    advice that fits `config` (gankit.train.alarms.advice)."""
 
-    def __init__(self, path: Path | None, every: int, notify: Callable[[str], None] | None = None,
+    def __init__(self, path: Path | None, every: int, config: RunConfig, notify: Callable[[str], None] | None = None,
                  rearm: int = 20) -> None:
         self.path = path
         self.every = every
+        self.advice = {name: advice(name, config) for name in ADVICE}
         self.notify = notify
         self.rearm = rearm
         self.first: list[dict[str, float]] = []  # the opening logs, the rules' baseline
@@ -123,7 +185,7 @@ class AlarmMonitor(Callback):
 
     def raise_alarm(self, step: int, name: str, message: str) -> None:
         """Record one alarm: remembered, appended to the alarms file, and shown."""
-        alarm = Alarm(step, name, message, ADVICE[name])
+        alarm = Alarm(step, name, message, self.advice[name])
         self.fired.append(alarm)
         if self.path is not None:
             with self.path.open("a") as handle:

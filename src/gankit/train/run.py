@@ -92,7 +92,7 @@ def _train(
     else:
         run = RunDir(out)
     every = config.train.log_every
-    alarms = AlarmMonitor(run.path / "alarms.jsonl", every, notify=_CONSOLE.print if progress else None)
+    alarms = AlarmMonitor(run.path / "alarms.jsonl", every, config, notify=_CONSOLE.print if progress else None)
     recovery = None  # on every rank: a rollback must happen everywhere or nowhere
     if config.train.nan_retries > 0:
         recovery = NaNRecovery(every, config.train.keep_good_every, retries=config.train.nan_retries,
