@@ -49,13 +49,32 @@ def test_training_grids_have_one_row_per_class(digits_run):
     assert grid.size == ((6 * 30 + 2) * 2, (10 * 30 + 2) * 2)
 
 
+def _direct(run, conditions):
+    """`gankit sample --seed 0` recomputed: the run's generator called on N(0, I) latents and these conditions."""
+    generator, config, _ = load_generator(run)
+    z = torch.randn(len(conditions), config.model.latent_dim, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        return generator(z, conditions).numpy()
+
+
+def _assert_drawn_with(drawn, run, conditions, other):
+    """`drawn` is what the generator gives on `conditions`, and far (100x the tolerance) from what it gives on
+    `other` ones: a sampler that ignored or mixed up the condition would fail."""
+    np.testing.assert_allclose(drawn, _direct(run, conditions), rtol=0, atol=1e-5)
+    assert np.abs(drawn - _direct(run, other)).max() > 1e-3
+
+
 def test_sample_cli_draws_one_label_or_one_row_per_class(digits_run, gankit, tmp_path):
     run, _, _ = digits_run
     result = gankit("sample", str(run), "--label", "3", "-n", "5", "--out", str(tmp_path / "three.npy"))
     assert result.returncode == 0, result.stderr
-    assert np.load(tmp_path / "three.npy").shape == (5, 1, 28, 28)
+    three = np.load(tmp_path / "three.npy")
+    assert three.shape == (5, 1, 28, 28)
+    _assert_drawn_with(three, run, torch.full((5,), 3), other=torch.full((5,), 4))
     result = gankit("sample", str(run), "-n", "20", "--out", str(tmp_path / "rows.npy"))
     assert result.returncode == 0 and "wrote 20 samples" in result.stderr
+    rows = torch.arange(10).repeat_interleave(2)  # 20 samples: one row of 2 per class, in class order
+    _assert_drawn_with(np.load(tmp_path / "rows.npy"), run, rows, other=rows.flip(0))
     assert_user_error(gankit("sample", str(run), "--label", "10"), "label 10 is outside the trained classes 0..9")
     assert_user_error(gankit("sample", str(run), "--condition", "0.5,1"), "give --label")
     assert_user_error(gankit("sample", str(run), "--traverse", "0"), "needs an InfoGAN run")
@@ -80,7 +99,10 @@ def test_vector_conditions_from_an_npy_file(tmp_path, gankit):
     result = gankit("sample", str(tmp_path / "run"), "--condition", "0.3,1.2", "-n", "4",
                     "--out", str(tmp_path / "s.npy"))
     assert result.returncode == 0, result.stderr
-    assert np.load(tmp_path / "s.npy").shape == (4, 2)
+    drawn = np.load(tmp_path / "s.npy")
+    assert drawn.shape == (4, 2)
+    _assert_drawn_with(drawn, tmp_path / "run", torch.tensor([[0.3, 1.2]]).expand(4, 2),
+                       other=torch.tensor([[-1.5, -0.8]]).expand(4, 2))
     assert_user_error(gankit("sample", str(tmp_path / "run"), "--condition", "1,2,3"),
                       "vector of 3 numbers was given; this generator takes 2")
     assert_user_error(gankit("sample", str(tmp_path / "run")), "conditioned on vectors of 2 numbers")

@@ -130,13 +130,39 @@ def test_state_from_another_game_is_refused():
         dynamics.step(game, sgd(game, 0.1), lambda: None, step=0)
 
 
-def test_gan_game_takes_finite_steps():
+def _hand_gradients(game, real, z):
+    """g_t of both players at the current point: −log D(G(z)) for G, −log D(x) − log(1 − D(G(z))) for D."""
+    generator, discriminator = game.generator, game.discriminator
+    fake = generator(z)
+    loss_g = torch.nn.functional.softplus(-discriminator(fake)).mean()
+    loss_d = (torch.nn.functional.softplus(-discriminator(real)).mean()
+              + torch.nn.functional.softplus(discriminator(fake.detach())).mean())
+    return {"generator": torch.autograd.grad(loss_g, list(generator.parameters())),
+            "discriminator": torch.autograd.grad(loss_d, list(discriminator.parameters()))}
+
+
+def test_gan_game_steps_by_twice_the_gradient_minus_the_last_one():
     torch.manual_seed(0)
     game = GANGame(MLPGenerator(4, 2, hidden=16, depth=2), MLPDiscriminator(2, hidden=16, depth=2),
                    losses.nonsaturating, latent_dim=4)
-    optimizers = {p: torch.optim.Adam(game.parameters(p), lr=1e-3, betas=(0.5, 0.999)) for p in game.players}
-    dynamics = Optimistic()
+    lr = 0.1
+    optimizers = {p: torch.optim.SGD(game.parameters(p), lr=lr) for p in game.players}
+    dynamics, previous = Optimistic(), None
     for t in range(3):
-        result = dynamics.step(game, optimizers, lambda: torch.randn(32, 2), step=t)
+        real = torch.randn(32, 2, generator=torch.Generator().manual_seed(t))
+        before = {p: [x.detach().clone() for x in game.parameters(p)] for p in game.players}
+        torch.manual_seed(100 + t)
+        current = _hand_gradients(game, real, torch.randn(32, 4))  # the z the game draws next
+        torch.manual_seed(100 + t)
+        result = dynamics.step(game, optimizers, lambda: real, step=t)
         assert all(torch.isfinite(v).all() for v in result.stats.values())
+        previous = previous or current  # no g_{−1}: the first step is a plain simultaneous one
+        for player in game.players:
+            for after, theta, g, g_prev in zip(game.parameters(player), before[player], current[player],
+                                               previous[player], strict=True):
+                torch.testing.assert_close(after.detach(), theta - lr * (2 * g - g_prev), rtol=1e-5, atol=1e-7)
+        if t > 0:  # g_t ≠ g_{t−1}: a plain simultaneous step θ − lr·g_t would miss by far more than that
+            assert max((lr * (g - g_prev)).abs().max() for p in game.players
+                       for g, g_prev in zip(current[p], previous[p])) > 1e-3
+        previous = current
     assert set(dynamics.state_dict()["previous_gradients"]) == {"generator", "discriminator"}

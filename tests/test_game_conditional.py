@@ -115,11 +115,28 @@ def test_infogan_both_players_carry_the_information_term():
     d = InfoGANDiscriminator(MLPDiscriminator(2, hidden=8, depth=1), codes, hidden=8)
     game = InfoGANGame(g, d, losses.get("nonsaturating"), 3, codes=codes, info_weight=2.0, continuous_weight=0.5)
     real = torch.randn(32, 2)
+    torch.manual_seed(1)
     out = game.losses(real, players=["generator", "discriminator"], step=0)
-    info = out.stats["info_loss"]
-    assert out.losses["generator"].item() == pytest.approx((out.stats["loss_g"] + 2.0 * info).item(), abs=1e-6)
-    assert out.losses["discriminator"].item() == pytest.approx((out.stats["loss_d"] + 2.0 * info).item(), abs=1e-6)
-    assert float(out.stats["mi_lower_bound"]) <= math.log(4) + 1e-6  # at most H(c)
-    # Q's head gets a gradient from D's loss: the information term trains it.
-    grads = torch.autograd.grad(out.losses["discriminator"], list(d.q_head.parameters()))
-    assert all(float(g.abs().sum()) > 0 for g in grads)
+    # By hand, on the game's draws (z, then the categories, then the continuous codes in [-1, 1]):
+    torch.manual_seed(1)
+    z, categories, continuous = torch.randn(32, 3), torch.randint(4, (32,)), torch.rand(32, 1) * 2 - 1
+    fake = g.base(torch.cat([z, F.one_hot(categories, 4).float(), continuous], dim=1))
+    features = d.base.features(fake)
+    logits, q = d.base.logit_from_features(features), d.q_head(features)
+    cross_entropy = -q[:, :4].log_softmax(dim=1)[torch.arange(32), categories].mean()
+    info = cross_entropy + 0.5 * 0.5 * (continuous[:, 0] - q[:, 4]).pow(2).mean()
+    loss_g = F.softplus(-logits).mean()
+    loss_d = F.softplus(-d(real)).mean() + F.softplus(logits).mean()
+    assert out.stats["info_loss"].item() == pytest.approx(info.item(), abs=1e-6)
+    assert out.stats["mi_lower_bound"].item() == pytest.approx(math.log(4) - cross_entropy.item(), abs=1e-6)
+    for player, expected in [("generator", loss_g + 2.0 * info), ("discriminator", loss_d + 2.0 * info)]:
+        assert out.losses[player].item() == pytest.approx(expected.item(), abs=1e-6)
+        params = list(game.players[player].parameters())  # the term's gradient reaches the player, Q's head too
+        got = torch.autograd.grad(out.losses[player], params, retain_graph=True, allow_unused=True)
+        want = torch.autograd.grad(expected, params, retain_graph=True, allow_unused=True)
+        for a, b in zip(got, want, strict=True):
+            assert (a is None) == (b is None)
+            if a is not None:
+                torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-7)
+    q_grads = torch.autograd.grad(out.losses["discriminator"], list(d.q_head.parameters()), retain_graph=True)
+    assert all(float(grad.abs().sum()) > 0 for grad in q_grads)

@@ -15,6 +15,7 @@ from torch import nn
 from cli_helpers import assert_user_error
 from gankit.config import load_config
 from gankit.errors import CheckpointError, ConfigError
+from gankit.experiment import build_experiment
 from gankit.train import callbacks as callbacks_module
 from gankit.train.checkpoint import describe_mismatch, load_checkpoint, save_checkpoint, state_digest
 from gankit.runs import load_generator
@@ -73,11 +74,25 @@ def test_best_checkpoint_config_is_checked(tmp_path):
         load_config("ring8", ["train.best_metric=loss_g", "train.eval_every=10"])
 
 
+def _draw_directly(checkpoint: Path, config_path: Path, n: int) -> np.ndarray:
+    """`gankit sample -n N --seed 0`, recomputed: a fresh generator with the checkpoint's weights on N(0, I) draws."""
+    config = load_config(str(config_path))
+    generator = build_experiment(config).game.players["generator"]
+    generator.load_state_dict(torch.load(checkpoint, weights_only=True)["players"]["generator"])
+    z = torch.randn(n, config.model.latent_dim, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        return generator.eval()(z).numpy()
+
+
 def test_sample_from_a_chosen_checkpoint_and_clear_errors(tmp_path, gankit):
     run = train(load_config("ring8", RING, steps=8), tmp_path / "run", progress=False)
     out = tmp_path / "s.npy"
     assert gankit("sample", str(run.path), "--checkpoint", "4", "--out", str(out), "-n", "5").returncode == 0
-    assert np.load(out).shape == (5, 2)
+    drawn = np.load(out)
+    step_4, step_8 = (_draw_directly(run.path / "checkpoints" / f"step_{s:06d}.pt", run.config_path, 5)
+                      for s in (4, 8))
+    np.testing.assert_allclose(drawn, step_4, rtol=0, atol=1e-6)
+    assert np.abs(step_4 - step_8).max() > 1e-3  # ignoring --checkpoint (drawing from step 8) would fail
     assert_user_error(gankit("sample", str(run.path), "--checkpoint", "best", "--out", str(out)),
                       "no best checkpoint", "train.best_metric")
     assert_user_error(gankit("sample", str(run.path), "--checkpoint", "3", "--out", str(out)),
