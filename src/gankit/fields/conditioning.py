@@ -53,8 +53,8 @@ class HardData:
 class LatentFit:
     """What latent optimization tunes: step count and size and the terms' weights (module docstring)."""
 
-    steps: int = 300
-    lr: float = 0.05
+    steps: int = 600  # 300 Adam steps at 0.05 left 82–95% of a well's cells honoured; 600 at 0.1: 99–100%
+    lr: float = 0.1
     hard_weight: float = 1.0
     margin: float = 0.5
     porosity_weight: float = 100.0
