@@ -11,5 +11,5 @@ data.py          a run's real fields: training images and independent realizatio
 conditioning.py  porosity targets and observed cells honoured by latent optimization; points files
 protocols.py     curve and scalar protocols vs training images and independent realizations, power spectra
 evaluate.py      a generator scored under every protocol (gankit eval, the training-time evaluator)
-figures.py       workflow.py   `gankit fields RUN`: the table, the figures and a wells file
+workflow.py      `gankit fields RUN`: the table, the figures (figures.py) and a wells file
 """
