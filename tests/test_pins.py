@@ -2,7 +2,11 @@
 (a20da35), and checkpoints written before it still load and resume."""
 
 import hashlib
+import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,7 +20,10 @@ from gankit.train.run import train
 FIXTURE = Path(__file__).parent / "fixtures" / "run_format2"  # ring8, 4 steps, EMA; written by a20da35
 
 # SHA-256 (first 16 hex digits) of every tensor of the final checkpoint's players and optimizers after 12 steps
-# of `gankit train PRESET` with SETTINGS, taken on a20da35 (2-core AMD EPYC VM, torch 2.13.0+cpu).
+# of `gankit train PRESET` with SETTINGS, taken on a20da35 (2-core AMD EPYC VM with AVX2, torch 2.13.0+cpu).
+# Convolutions take other oneDNN kernels on a CPU with AVX-512 (different bits), so the pinned training runs in a
+# fresh process with oneDNN capped at AVX2 (ONEDNN_MAX_CPU_ISA is read when oneDNN first starts).
+PINNED_ISA = {"ONEDNN_MAX_CPU_ISA": "AVX2"}
 SETTINGS = ["train.tensorboard=false", "train.checkpoint_every=12", "train.log_every=4", "train.sample_every=12",
             "train.keep_checkpoints=1", "train.batch_size=32", "device=cpu"]
 PINNED = {
@@ -45,11 +52,19 @@ def _fingerprint(state, part) -> str:
     return digest.hexdigest()[:16]
 
 
+def _pinned_fingerprints(preset: str, out: Path) -> dict[str, str]:
+    """Train `preset` 12 steps into `out` (in this process) and fingerprint the final checkpoint."""
+    run = train(load_config(preset, SETTINGS, steps=12), out, progress=False)
+    state = load_checkpoint(run.latest_checkpoint())
+    return {part: _fingerprint(state, part) for part in PINNED[preset]}
+
+
 @pytest.mark.parametrize("preset", sorted(PINNED))
 def test_gan_presets_train_to_the_weights_of_the_commit_before_the_change(preset, tmp_path):
-    run = train(load_config(preset, SETTINGS, steps=12), tmp_path / preset, progress=False)
-    state = load_checkpoint(run.latest_checkpoint())
-    assert {part: _fingerprint(state, part) for part in PINNED[preset]} == PINNED[preset], (
+    result = subprocess.run([sys.executable, __file__, preset, str(tmp_path / preset)], capture_output=True,
+                            text=True, timeout=300, env={**os.environ, **PINNED_ISA})
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.splitlines()[-1]) == PINNED[preset], (
         "the gan kind no longer reproduces the weights of a20da35; if the change is intended, say why and re-pin"
     )
 
@@ -69,3 +84,7 @@ def test_a_checkpoint_written_before_the_change_samples_and_resumes(tmp_path):
     for player in a["players"]:
         for key, value in a["players"][player].items():
             assert torch.equal(value, b["players"][player][key]), (player, key)
+
+
+if __name__ == "__main__":  # the pinned training, in the fresh process the test starts
+    print(json.dumps(_pinned_fingerprints(sys.argv[1], Path(sys.argv[2]))))
