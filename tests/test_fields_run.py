@@ -67,7 +67,9 @@ def test_gankit_fields_writes_the_table_figures_and_wells(run, tmp_path, gankit)
     floor = np.abs(np.mean([two_point_correlation(f, 16) for f in independent], 0)
                    - np.mean([two_point_correlation(f, 16) for f in training], 0)).max()
     assert scores["s2_error_floor"] == pytest.approx(floor)
-    assert 0 <= scores["wells_honoured"] <= 1 and 0 <= scores["hard_data_honoured"] <= 1
+    # latent optimization moves the share of observed cells honoured from chance to (nearly) all of them
+    assert scores["hard_data_honoured"] >= 0.9 > 0.75 > scores["hard_data_honoured_prior"]
+    assert scores["wells_honoured"] >= 0.9
     for name in ("samples.png", "curves.png", "large.png", "conditioned.png", "table.md"):
         assert (out / name).stat().st_size > 0
     assert "| s2: largest gap to the training mean |" in (out / "table.md").read_text()

@@ -32,16 +32,14 @@ def source_parameters(config: FieldsConfig) -> dict[str, float | str]:
     return {**DEFAULT_PARAMETERS[config.fields.source], **config.fields.parameters}
 
 
-def real_fields(config: FieldsConfig, n: int, size: int | None = None, *, independent: bool = False,
-                porosity: float | tuple[float, float] | None = None) -> np.ndarray:
+def real_fields(config: FieldsConfig, n: int, size: int | None = None, *, independent: bool = False) -> np.ndarray:
     """(n, *spatial) int8 fields of `size` cells per axis (default `fields.size`) from the config's source: the
-    training images, or independent realizations; `porosity` overrides the config's target."""
+    training images, or independent realizations."""
     section = config.fields
     shape = (size or section.size,) * section.dims
     seed = config.seed + (INDEPENDENT_SEED if independent else 0)
-    target = section.porosity if porosity is None else porosity
     try:
-        return draw_fields(section.source, n, shape, seed=seed, porosity=target, **source_parameters(config))
+        return draw_fields(section.source, n, shape, seed=seed, porosity=section.porosity, **source_parameters(config))
     except ValueError as error:
         raise ConfigError(f"fields.parameters: {error}") from None
 

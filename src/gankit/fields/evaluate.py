@@ -5,8 +5,9 @@ optimization (porosity targets, hard data read from independent realizations).
 Protocol names (`gankit eval`): `porosity_mean`, `porosity_std`, `percolating_axis0` (…1, …2), `specific_surface`
 (generated; `train_…` and `independent_…` for the real sets); `s2_…`, `lineal_path_…`, `variogram_…` (error,
 error_floor, in_spread); `large_s2_in_spread`, `large_spectrum_peak` and its `_floor`, `large_percolating_axis0`
-(…) and `large_independent_percolating_axis0` (…) (fields 4× the training size, against real fields of that size); `porosity_error_condition` (the conditional generator alone), `porosity_error` (after
-latent optimization), `hard_data_honoured` (after) and `hard_data_honoured_prior` (before: what chance gives).
+(…) and `large_independent_percolating_axis0` (…) (fields 4× the training size, against real fields of that
+size); `porosity_error_condition` (the conditional generator alone), `porosity_error` (after latent optimization),
+`hard_data_honoured` (after) and `hard_data_honoured_prior` (before: what chance gives).
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from gankit.fields.protocols import band_share, curve_scores, curves, scalar_sco
 from gankit.fields.spatial import SpatialGenerator
 from gankit.fields.statistics import percolating_fraction
 
-__all__ = ["binarize", "conditioning_scores", "field_scores", "generate", "large_field_scores", "random_hard_data",
-           "spectrum_peak"]
+__all__ = ["binarize", "conditioning_scores", "draw", "field_scores", "generate", "large_field_scores",
+           "random_hard_data", "spectrum_peak"]
 
 CHUNK = 64  # fields per generator pass
 LARGE = 4  # the large fields' size, in training sizes
@@ -34,21 +35,24 @@ CONDITION_DRAWS = 4  # conditioned fields per target and per hard-data set
 HARD_POINTS = 32  # observed cells per hard-data set
 
 
-def generate(generator: SpatialGenerator, n: int, size: int, *, seed: int,
-             condition: Tensor | None = None, latent: Tensor | None = None) -> Tensor:
-    """(n, 1, *spatial) fields in (−1, 1) on the CPU from latent fields drawn with `seed` (or given), eval mode."""
+def generate(generator: SpatialGenerator, latent: Tensor, condition: Tensor | None = None) -> Tensor:
+    """(n, 1, *spatial) fields in (−1, 1) on the CPU from the latent fields `latent`, in eval mode and in chunks."""
     device = next(generator.parameters()).device
-    if latent is None:
-        latent = draw_latent(generator, n, size, device="cpu", random=torch.Generator().manual_seed(seed))
     was_training = generator.training
     generator.eval()
     out = []
     with torch.no_grad():
-        for start in range(0, n, CHUNK):
+        for start in range(0, len(latent), CHUNK):
             chunk_condition = None if condition is None else condition[start:start + CHUNK].to(device)
             out.append(generator(latent[start:start + CHUNK].to(device), chunk_condition).cpu())
     generator.train(was_training)
     return torch.cat(out)
+
+
+def draw(generator: SpatialGenerator, n: int, size: int, *, seed: int, condition: Tensor | None = None) -> Tensor:
+    """`generate` from `n` latent fields for fields of `size` cells per axis, drawn with `seed`."""
+    latent = draw_latent(generator, n, size, device="cpu", random=torch.Generator().manual_seed(seed))
+    return generate(generator, latent, condition)
 
 
 def binarize(fields: Tensor) -> np.ndarray:
@@ -67,7 +71,7 @@ def field_scores(config: FieldsConfig, generator: SpatialGenerator, *, n: int, s
     training = real_fields(config, n)
     independent = real_fields(config, n, independent=True)
     condition = _porosities(independent) if generator.conditional else None
-    generated = binarize(generate(generator, n, size, seed=seed, condition=condition))
+    generated = binarize(draw(generator, n, size, seed=seed, condition=condition))
     scores = {**scalar_scores(generated, ""), **scalar_scores(training, "train_"),
               **scalar_scores(independent, "independent_"),
               **curve_scores(generated, training, independent, max_lag=size // 2)}
@@ -93,7 +97,7 @@ def large_field_scores(config: FieldsConfig, generator: SpatialGenerator, *, see
     reference = real_fields(config, 2 * LARGE_FIELDS, size, independent=True)
     reference, second = reference[:LARGE_FIELDS], reference[LARGE_FIELDS:]
     condition = _porosities(reference) if generator.conditional else None
-    large = binarize(generate(generator, LARGE_FIELDS, size, seed=seed, condition=condition))
+    large = binarize(draw(generator, LARGE_FIELDS, size, seed=seed, condition=condition))
     s2 = curves(large, "s2", size // 2).mean(0)
     scores = {"large_s2_in_spread": band_share(s2, curves(reference, "s2", size // 2)),
               "large_spectrum_peak": spectrum_peak(spectrum_ratio(large, reference)),
@@ -124,9 +128,9 @@ def conditioning_scores(config: FieldsConfig, generator: SpatialGenerator, *, se
     for target in targets:
         z = draw_latent(generator, CONDITION_DRAWS, size, device=device, random=random)
         condition = torch.full((CONDITION_DRAWS,), float(target), device=device) if generator.conditional else None
-        before = binarize(generate(generator, CONDITION_DRAWS, size, seed=seed, condition=condition, latent=z))
+        before = binarize(generate(generator, z, condition))
         fitted = fit_latent(generator, z, condition=condition, porosity=float(target), fit=fit)
-        after = binarize(generate(generator, CONDITION_DRAWS, size, seed=seed, condition=condition, latent=fitted))
+        after = binarize(generate(generator, fitted, condition))
         errors_before.append(np.abs(before.reshape(CONDITION_DRAWS, -1).mean(1) - target))
         errors_after.append(np.abs(after.reshape(CONDITION_DRAWS, -1).mean(1) - target))
     observed = real_fields(config, CONDITION_TARGETS, independent=True)
@@ -137,9 +141,9 @@ def conditioning_scores(config: FieldsConfig, generator: SpatialGenerator, *, se
         z = draw_latent(generator, CONDITION_DRAWS, size, device=device, random=random)
         condition = (torch.full((CONDITION_DRAWS,), float(field.mean()), device=device)
                      if generator.conditional else None)
-        before = generate(generator, CONDITION_DRAWS, size, seed=seed, condition=condition, latent=z)
+        before = generate(generator, z, condition)
         fitted = fit_latent(generator, z, condition=condition, hard=_on(hard, device), fit=fit)
-        after = generate(generator, CONDITION_DRAWS, size, seed=seed, condition=condition, latent=fitted)
+        after = generate(generator, fitted, condition)
         honoured_before.append(hard.honoured(before).numpy())
         honoured_after.append(hard.honoured(after).numpy())
     scores = {"porosity_error": float(np.mean(errors_after)),

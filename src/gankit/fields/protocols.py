@@ -30,9 +30,7 @@ __all__ = ["CURVES", "band_share", "curve_scores", "curves", "radial_power_spect
            "spectrum_ratio"]
 
 CURVES: dict[str, Callable[[np.ndarray, int], np.ndarray]] = {
-    "s2": lambda field, lag: two_point_correlation(field, lag),
-    "lineal_path": lambda field, lag: lineal_path(field, lag),
-    "variogram": lambda field, lag: variogram(field, lag),
+    "s2": two_point_correlation, "lineal_path": lineal_path, "variogram": variogram,
 }
 SPREAD = (5.0, 95.0)  # percentiles of the independent realizations' curves that bound "within the spread"
 

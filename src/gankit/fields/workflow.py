@@ -22,7 +22,7 @@ from gankit.atomic import atomic_write_text
 from gankit.errors import ConfigError
 from gankit.fields.conditioning import HardData, fit_latent
 from gankit.fields.data import real_fields
-from gankit.fields.evaluate import LARGE, binarize, field_scores, generate
+from gankit.fields.evaluate import LARGE, binarize, draw, field_scores, generate
 from gankit.fields.game import GENERATOR, draw_latent
 from gankit.fields.protocols import spectrum_ratio
 from gankit.output_dir import check_output_dir, removed_on_failure
@@ -68,13 +68,13 @@ def fields_report(run_dir: str | Path, *, out: str | Path, n: int = 200, seed: i
         training, independent = real_fields(config, n), real_fields(config, n, independent=True)
         condition = (torch.from_numpy(independent.reshape(n, -1).mean(1)).float()
                      if generator.conditional else None)
-        generated = binarize(generate(generator, n, size, seed=seed, condition=condition))
+        generated = binarize(draw(generator, n, size, seed=seed, condition=condition))
         figures.samples_figure(training, generated, out / "samples.png")
         figures.curves_figure(training, independent, generated, size // 2, out / "curves.png")
         reference = real_fields(config, 4, LARGE * size, independent=True)
         large_condition = (torch.from_numpy(reference.reshape(4, -1).mean(1)).float()
                            if generator.conditional else None)
-        large = binarize(generate(generator, 4, LARGE * size, seed=seed, condition=large_condition))
+        large = binarize(draw(generator, 4, LARGE * size, seed=seed, condition=large_condition))
         figures.large_figure(large[0], reference[0], size, spectrum_ratio(large, reference), out / "large.png")
         truth = independent[0]
         hard = wells(truth)
@@ -82,7 +82,7 @@ def fields_report(run_dir: str | Path, *, out: str | Path, n: int = 200, seed: i
                         random=torch.Generator().manual_seed(seed))
         well_condition = torch.full((CONDITIONED_DRAWS,), float(truth.mean())) if generator.conditional else None
         fitted = fit_latent(generator, z, condition=well_condition, hard=hard)
-        conditioned = generate(generator, CONDITIONED_DRAWS, size, seed=seed, condition=well_condition, latent=fitted)
+        conditioned = generate(generator, fitted, well_condition)
         scores["wells_honoured"] = float(hard.honoured(conditioned).mean())
         figures.conditioned_figure(truth, hard.cells.numpy(), hard.phases.numpy(), binarize(conditioned),
                                    out / "conditioned.png")

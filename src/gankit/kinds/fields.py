@@ -46,10 +46,10 @@ class FieldsKind(GameKind):
 
     def build(self, config: FieldsConfig, device: torch.device) -> Setup:
         section = config.fields
-        training = real_fields(config, section.images)
         if config.train.batch_size > section.images:
             raise ConfigError(f"train.batch_size {config.train.batch_size} exceeds the {section.images} training "
                               "fields (fields.images); lower it")
+        training = real_fields(config, section.images)
         players = {name: module.to(device) for name, module in self.restore(config, {}).items()}
         game = FieldGame(players[GENERATOR], players[CRITIC], section.loss,
                          gradient_penalty=section.gradient_penalty, r1_gamma=section.r1_gamma)
@@ -76,8 +76,7 @@ class FieldsKind(GameKind):
                         random=torch.Generator().manual_seed(config.seed + 4))
         condition = (torch.from_numpy(training[:PREVIEW_FIELDS].reshape(PREVIEW_FIELDS, -1).mean(1)).float()
                      if generator.conditional else None)
-        return Preview(draw=lambda: generate(generator, PREVIEW_FIELDS, config.fields.size, seed=0,
-                                             condition=condition, latent=z),
+        return Preview(draw=lambda: generate(generator, z, condition),
                        save=lambda fields, path: save_fields(fields, path, nrow=4), real_batch=_mid_slices(real),
                        columns=4)
 
@@ -126,7 +125,7 @@ class FieldsKind(GameKind):
             low, high = meta.get("training_porosity", (0.5, 0.5))
             condition = torch.full((n,), porosity if porosity is not None else (low + high) / 2)
         z = fit_latent(generator, z, condition=condition, porosity=porosity, hard=hard)
-        fields = generate(generator, n, size, seed=seed, condition=condition, latent=z)
+        fields = generate(generator, z, condition)
         return fields, None, lambda x, path, nrow: save_fields(x, path, nrow)
 
 
