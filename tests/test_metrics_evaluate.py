@@ -14,7 +14,7 @@ from gankit.config import load_config
 from gankit.data import grid25
 from gankit.errors import CheckpointError, ConfigError
 from eval_helpers import evaluate
-from gankit.metrics.evaluate import protocol_suffix
+from gankit.metrics.evaluate import FeatureOptions, protocol_suffix, quantize_8bit
 from gankit.train.run import train
 
 
@@ -94,9 +94,9 @@ def test_image_folders_need_the_inception_weights(tmp_path, monkeypatch):
     config = load_config("mnist", ["data.name=npy", f"data.path={tmp_path / 'images.npy'}"])
     with pytest.raises(CheckpointError, match="GANKIT_INCEPTION_WEIGHTS"):
         evaluate(ImageBank(), config, metrics=["fid"], n=8)
-    with pytest.raises(ConfigError, match="applies to image data"):
+    with pytest.raises(ConfigError, match="apply to image data"):
         evaluate(MixtureSampler(), load_config("grid25", ["data.n_samples=100"]), metrics=["fid"],
-                           n=100, inception_weights=tmp_path / "w.pt")
+                           n=100, features=FeatureOptions(tmp_path / "w.pt"))
 
 
 def test_inception_weights_switch_images_to_the_inception_protocol(tmp_path):
@@ -105,9 +105,39 @@ def test_inception_weights_switch_images_to_the_inception_protocol(tmp_path):
     torch.manual_seed(0)
     torch.save(InceptionV3FID().state_dict(), tmp_path / "inception.pt")  # random weights: the plumbing, not FID
     results = evaluate(ImageBank(), load_config("mnist"), metrics=["fid", "is"], n=6, seed=0,
-                                 inception_weights=tmp_path / "inception.pt")
+                                 features=FeatureOptions(tmp_path / "inception.pt"))
     assert set(results) == {"fid_inception_6", "is_inception_6", "is_inception_6_std"}
     assert results["fid_inception_6"] >= 0
+
+
+def test_quantized_protocols_round_both_sides_to_8_bits_and_say_so(tmp_path):
+    """`--quantize`: the names end in _q8 and the scores are those of the images rounded to 256 levels."""
+    levels = torch.arange(256.0) / 127.5 - 1
+    torch.testing.assert_close(quantize_8bit(levels), levels, rtol=0, atol=1e-6)  # 8-bit images pass unchanged
+    x = torch.rand(1000, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    assert float((quantize_8bit(x) - x).abs().max()) <= 1 / 255 + 1e-6
+    torch.testing.assert_close(quantize_8bit(quantize_8bit(x)), quantize_8bit(x))
+
+    class Blurred(ImageBank):  # between the 8-bit levels, so rounding changes the scores
+        def forward(self, z):
+            return super().forward(z) * 0.9937
+
+    config = load_config("mnist")
+    plain = evaluate(Blurred(), config, metrics=["fid", "is"], n=200)
+    quantized = evaluate(Blurred(), config, metrics=["fid", "is"], n=200, features=FeatureOptions(quantize=True))
+    assert set(quantized) == {"fid_mnist_q8_200", "is_mnist_q8_200", "is_mnist_q8_200_std"}
+
+    class Rounded(Blurred):  # the same draws, rounded before they reach the plain protocol
+        def forward(self, z):
+            return quantize_8bit(super().forward(z))
+
+    by_hand = evaluate(Rounded(), config, metrics=["fid", "is"], n=200)
+    assert quantized["fid_mnist_q8_200"] == pytest.approx(by_hand["fid_mnist_200"], rel=1e-6)
+    assert quantized["is_mnist_q8_200"] == pytest.approx(by_hand["is_mnist_200"], rel=1e-6)
+    assert quantized["fid_mnist_q8_200"] != pytest.approx(plain["fid_mnist_200"], rel=1e-6)
+    with pytest.raises(ConfigError, match="apply to image data"):
+        evaluate(MixtureSampler(), load_config("grid25", ["data.n_samples=100"]), metrics=["fid"], n=100,
+                 features=FeatureOptions(quantize=True))
 
 
 def test_gankit_eval_writes_eval_json_and_training_logs_eval_columns(tmp_path, gankit):

@@ -2,11 +2,12 @@
 
 import pickle
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
-from gankit.errors import CheckpointError
+from gankit.errors import CheckpointError, DataError
 from gankit.metrics.features import INCEPTION_ENV_VAR, InceptionFeatures, InceptionV3FID, load_inception
 from gankit.metrics.features.inception import INCEPTION_WEIGHTS_FILE, InceptionE, _avg_pool
 
@@ -85,6 +86,33 @@ def test_preprocess_repeats_grayscale_and_resizes_bilinearly():
     for bad in (torch.zeros(2, 2, 28, 28), torch.zeros(3, 28, 28)):
         with pytest.raises(ValueError, match="1 or 3"):
             InceptionV3FID.preprocess(bad)
+
+
+def test_probabilities_are_the_softmax_of_the_bias_free_logits_as_in_the_original_is_code(model, images):
+    """Original IS: softmax(pool3 @ W). A large fc bias changes `forward` (the classifier) but not the IS input."""
+    with torch.no_grad():
+        features = model.features(images).double().numpy()
+        weight = model.fc.weight.double().numpy()
+        logits = features @ weight.T  # by hand, in float64
+        expected = np.exp(logits - logits.max(1, keepdims=True))
+        expected /= expected.sum(1, keepdims=True)
+        np.testing.assert_allclose(model.probabilities(images).double().numpy(), expected, atol=1e-5)
+        biased = InceptionV3FID()
+        biased.load_state_dict(model.state_dict())
+        biased.eval().fc.bias.copy_(torch.linspace(-5, 5, 1008))
+        np.testing.assert_allclose(biased.probabilities(images).numpy(), model.probabilities(images).numpy(),
+                                   atol=1e-6)
+        assert not torch.allclose(torch.softmax(biased(images), 1), biased.probabilities(images), atol=1e-3)
+
+
+def test_inputs_outside_minus_one_one_are_refused_in_one_line():
+    inside = torch.full((1, 1, 8, 8), 1 + 5e-4)  # within the float-rounding tolerance
+    assert InceptionV3FID.preprocess(inside).shape == (1, 3, 299, 299)
+    for low, high in ((0.0, 255.0), (-1.01, 0.5), (0.0, 1.002)):
+        bad = torch.tensor([low, high]).view(1, 1, 1, 2)
+        with pytest.raises(DataError, match=r"in \[-1, 1\].*x / 127.5 - 1") as raised:
+            InceptionV3FID.preprocess(bad)
+        assert "\n" not in str(raised.value) and f"{high:.4g}" in str(raised.value)
 
 
 def test_grayscale_gives_the_features_of_its_rgb_copy(model):

@@ -10,6 +10,7 @@ from gankit.data import modalities
 from gankit.data.modalities import CONTRASTS, RICIAN_SIGMA, render, segment
 from gankit.data.phantoms import TISSUES, make_phantoms
 from gankit.errors import ConfigError
+from gankit.metrics.evaluate import FeatureOptions
 from gankit.metrics.segmentation import dice_per_label
 
 pytest.importorskip("skimage")  # the unpaired baselines and the run's evaluation
@@ -132,7 +133,7 @@ def test_a_phantom_cyclegan_run_reports_dice_per_tissue_beside_its_baselines(tmp
     run = train(_phantom_config(*tiny, steps=2), tmp_path / "run", progress=False).path
     restored = restore_run(run)
     scores = restored.kind.evaluate(restored.config, restored.players, restored.meta, (), n=0, seed=0,
-                                    inception_weights=None)
+                                    features=FeatureOptions())
     data = load_unpaired_data(restored.config.data, 0)
     suffix = "phantoms_ct_mr_12"
     # the true MR rendering, segmented in MR's table, against the tissue maps by hand

@@ -242,16 +242,21 @@ def evaluate(
     inception_weights: Annotated[
         Optional[Path], typer.Option(help="FID Inception-v3 weights file (or set GANKIT_INCEPTION_WEIGHTS)")
     ] = None,
+    quantize: Annotated[
+        bool, typer.Option(help="round images to 8 bits before feature extraction, as image files hold them "
+                                "(protocols named ..._q8_...)")
+    ] = False,
     checkpoint: Annotated[
         str, typer.Option(help="which checkpoint: latest, best (train.best_metric) or a step number")
     ] = "latest",
 ) -> None:
     """Score a run's checkpoint (default: latest): every metric named by its protocol; writes RUN_DIR/eval.json."""
+    from gankit.metrics.evaluate import FeatureOptions
     from gankit.runs import write_evaluation
 
     chosen = [m.strip() for m in metrics.split(",") if m.strip()]
-    results = write_evaluation(run_dir, chosen, n=n, seed=seed, inception_weights=inception_weights,
-                               checkpoint=checkpoint)
+    results = write_evaluation(run_dir, chosen, n=n, seed=seed, checkpoint=checkpoint,
+                               features=FeatureOptions(inception_weights, quantize))
     width = max(map(len, results))
     for protocol, value in results.items():
         typer.echo(f"{protocol:<{width}}  {value:.6g}")

@@ -23,6 +23,7 @@ from gankit.config import RunConfig, load_config
 from gankit.errors import ConfigError
 from gankit.experiment import resolve_device
 from gankit.kinds import GameKind, get_kind
+from gankit.metrics.evaluate import FeatureOptions
 from gankit.train.checkpoint import load_checkpoint, load_module_state
 from gankit.train.run_dir import RunDir
 
@@ -125,12 +126,11 @@ def traverse_run(
 
 def write_evaluation(
     run_dir: str | Path, metrics: Collection[str], *, n: int, seed: int = 0,
-    inception_weights: str | Path | None = None, checkpoint: str = "latest",
+    features: FeatureOptions = FeatureOptions(), checkpoint: str = "latest",
 ) -> dict[str, float]:
     """Evaluate a run's checkpoint (latest, best or a step) and write `eval.json` (atomically) beside its config."""
     run = restore_run(run_dir, checkpoint=checkpoint)
-    results = run.kind.evaluate(run.config, run.players, run.meta, metrics, n=n, seed=seed,
-                                inception_weights=inception_weights)
+    results = run.kind.evaluate(run.config, run.players, run.meta, metrics, n=n, seed=seed, features=features)
     finite = {k: (v if math.isfinite(v) else None) for k, v in results.items()}  # JSON has no inf: null
     report = {"step": run.step, "checkpoint": checkpoint, "seed": seed, "metrics": finite}
     atomic_write_text(Path(run_dir) / "eval.json", json.dumps(report, indent=2) + "\n")

@@ -26,6 +26,7 @@ class FieldsSection(_Section):
     latent_channels: int = Field(16, gt=0)  # per latent cell: 16 let latent optimization honour hard data
     width: int = Field(64, ge=8)  # channels of the widest layer of each player
     layers: int = Field(3, ge=1, le=6)  # the generator doubles the size `layers` times: stride 2^layers
+    latent_layers: int = Field(0, ge=0, le=8)  # generator convolutions at the latent size: see farther, join features
     critic_layers: int | None = Field(None, ge=1, le=7)  # the critic's halvings (None: `layers`); more see farther
     loss: str = "nonsaturating"  # the objective (gankit.losses.names())
     gradient_penalty: float = Field(0.0, ge=0)  # WGAN-GP weight on the critic (0: none)

@@ -7,6 +7,10 @@ convolution gives one channel through tanh; the phase is the sign. Nothing in it
 generator trained on 64-pixel fields draws fields of any multiple of `2^layers` in one pass, without tiles.
 Conditioned on a scalar (the porosity), the scalar enters both players as one more constant input channel.
 
+The latent cells are independent, so a feature longer than the generator's receptive field (a channel crossing
+the field) has to be stitched from pieces drawn apart. `latent_layers` 3×3 convolutions at the latent resolution,
+before any upsampling, widen that field by two latent cells each (stride cells of output) at little cost.
+
 The critic halves the size `layers` times (4×4 strided convolutions) and averages the last layer's scores over
 positions: a score per field, whatever its size.
 """
@@ -44,7 +48,7 @@ class SpatialGenerator(nn.Module):
     """Latent field (B, latent_channels, *s) [and (B,) condition] ↦ field (B, 1, *(s · 2^layers)) in (−1, 1)."""
 
     def __init__(self, dims: int = 2, latent_channels: int = 8, width: int = 64, layers: int = 4,
-                 conditional: bool = False) -> None:
+                 conditional: bool = False, latent_layers: int = 0) -> None:
         super().__init__()
         if dims not in (2, 3):
             raise ValueError(f"dims must be 2 or 3, got {dims}")
@@ -52,6 +56,9 @@ class SpatialGenerator(nn.Module):
         conv, norm = _conv(dims), _batch_norm(dims)
         blocks: list[nn.Module] = []
         channels = latent_channels + int(conditional)
+        for _ in range(latent_layers):
+            blocks += [conv(channels, width, 3, padding=1, bias=False), norm(width), nn.ReLU()]
+            channels = width
         for index in range(layers):
             out = max(width // 2**index, width // 4, 8)
             blocks += [nn.Upsample(scale_factor=2, mode="nearest"), conv(channels, out, 3, padding=1, bias=False),

@@ -21,6 +21,7 @@ from gankit.config import RunConfig
 from gankit.data import Mixture
 from gankit.errors import ConfigError
 from gankit.game import Game, GANGame
+from gankit.metrics.evaluate import FeatureOptions
 from gankit.sampling import eval_forward
 
 __all__ = ["GameKind", "PlayerOptimizer", "Preview", "Setup", "critic_outputs", "penalty_keys"]
@@ -175,7 +176,7 @@ class GameKind(ABC):
 
     def evaluate(
         self, config: RunConfig, players: dict[str, nn.Module], meta: dict[str, Any], metrics: Collection[str], *,
-        n: int, seed: int, inception_weights: str | Path | None,
+        n: int, seed: int, features: FeatureOptions,
     ) -> dict[str, float]:
         """Scores `{protocol: value}` of a restored run's players."""
         raise ConfigError(f"a {self.name} run has no evaluation protocols for gankit eval")

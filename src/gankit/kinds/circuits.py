@@ -5,7 +5,6 @@ judged by simulating what the generator proposes (gankit.design.circuit_scores).
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -21,6 +20,7 @@ from gankit.design.circuits import CircuitModel
 from gankit.design.library import CircuitLibrary, build_library
 from gankit.errors import ConfigError
 from gankit.kinds.base import GameKind, PlayerOptimizer, Setup, per_player_optimizers
+from gankit.metrics.evaluate import FeatureOptions
 
 __all__ = ["CircuitsKind", "circuit_model", "circuit_scores", "propose_circuits", "restore_library"]
 
@@ -77,7 +77,7 @@ class CircuitsKind(GameKind):
 
     def evaluate(
         self, config: CircuitsConfig, players: dict[str, nn.Module], meta: dict[str, Any], metrics: Collection[str], *,
-        n: int, seed: int, inception_weights: str | Path | None,
+        n: int, seed: int, features: FeatureOptions,
     ) -> dict[str, float]:
         return circuit_scores(config, players, restore_library(config), draws=n, seed=seed)
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -22,6 +21,7 @@ from gankit.design.physics import PhysicsTerm
 from gankit.design.space import DesignSpace, catalogue, contact_model
 from gankit.errors import ConfigError
 from gankit.kinds.base import GameKind, PlayerOptimizer, Setup, per_player_optimizers
+from gankit.metrics.evaluate import FeatureOptions
 from gankit.sampling import eval_forward
 
 __all__ = ["DesignKind", "DesignPrior", "design_scores", "feasible_catalogue", "physics_term", "propose",
@@ -83,7 +83,7 @@ class DesignKind(GameKind):
 
     def evaluate(
         self, config: DesignConfig, players: dict[str, nn.Module], meta: dict[str, Any], metrics: Collection[str], *,
-        n: int, seed: int, inception_weights: str | Path | None,
+        n: int, seed: int, features: FeatureOptions,
     ) -> dict[str, float]:
         return design_scores(config, players, restore_design(config), draws=n, seed=seed)
 

@@ -13,7 +13,6 @@ integration scores of its embedding of every cell (gankit.metrics.integration; d
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,7 +24,7 @@ from gankit.errors import ConfigError
 from gankit.kinds.base import GameKind, PlayerOptimizer, Setup, per_player_optimizers
 from gankit.kinds.domain_data import DomainBatches, DomainData, load_domain_data
 from gankit.kinds.domain_game import CRITIC, ENCODER, TASK, DomainAdversarialGame, ganin_schedule
-from gankit.metrics.evaluate import protocol_suffix
+from gankit.metrics.evaluate import FeatureOptions, protocol_suffix
 from gankit.metrics.integration import integration_scores
 from gankit.nn.domain import ConvEncoder, DomainDecoder, FeatureHead, ImageDecoder, TableEncoder
 from gankit.sampling import eval_forward
@@ -74,7 +73,7 @@ class DomainKind(GameKind):
 
     def evaluate(
         self, config: DomainConfig, players: dict[str, nn.Module], meta: dict[str, Any], metrics: Collection[str], *,
-        n: int, seed: int, inception_weights: str | Path | None,
+        n: int, seed: int, features: FeatureOptions,
     ) -> dict[str, float]:
         """Task accuracy (or reconstruction and a digit probe) on each domain's held-out images, and how well a
         linear probe tells the domains apart; on a table, the integration scores."""

@@ -21,6 +21,7 @@ from gankit.fields.evaluate import field_scores, generate
 from gankit.fields.game import CRITIC, FIELDS, GENERATOR, POROSITY, FieldGame, draw_latent
 from gankit.fields.spatial import SpatialCritic, SpatialGenerator
 from gankit.kinds.base import GameKind, PlayerOptimizer, Preview, Setup, per_player_optimizers
+from gankit.metrics.evaluate import FeatureOptions
 from gankit.viz import save_image_grid
 
 __all__ = ["FieldsKind", "save_fields"]
@@ -90,7 +91,7 @@ class FieldsKind(GameKind):
         critic_layers = section.layers if section.critic_layers is None else section.critic_layers
         return {CRITIC: SpatialCritic(section.dims, section.width, critic_layers, section.conditional),
                 GENERATOR: SpatialGenerator(section.dims, section.latent_channels, section.width, section.layers,
-                                            section.conditional)}
+                                            section.conditional, section.latent_layers)}
 
     def sample(
         self, config: FieldsConfig, players: dict[str, nn.Module], meta: dict[str, Any], n: int, *, seed: int,
@@ -102,7 +103,7 @@ class FieldsKind(GameKind):
 
     def evaluate(
         self, config: FieldsConfig, players: dict[str, nn.Module], meta: dict[str, Any], metrics: Collection[str], *,
-        n: int, seed: int, inception_weights: str | Path | None,
+        n: int, seed: int, features: FeatureOptions,
     ) -> dict[str, float]:
         return field_scores(config, players[GENERATOR], n=min(n, config.fields.images), seed=seed)
 

@@ -18,7 +18,7 @@ from gankit.errors import ConfigError, DataError
 from gankit.game import LABELS, SAMPLES
 from gankit.kinds.base import GameKind, PlayerOptimizer, Preview, Setup, critic_outputs, penalty_keys
 from gankit.kinds.gan_players import build_game, build_players, condition_spec, generator_inputs, load_real_data
-from gankit.metrics.evaluate import evaluate_generator, feature_space
+from gankit.metrics.evaluate import FeatureOptions, evaluate_generator, feature_space
 from gankit.nn.conditional import ConditionSpec
 from gankit.optim import TrustRegion
 from gankit.sampling import CodeInputs, LatentInputs, draw, eval_forward, traversal_inputs
@@ -166,10 +166,10 @@ class GANKind(GameKind):
 
     def evaluate(
         self, config: GANConfig, players: dict[str, nn.Module], meta: dict[str, Any], metrics: Collection[str], *,
-        n: int, seed: int, inception_weights: str | Path | None,
+        n: int, seed: int, features: FeatureOptions,
     ) -> dict[str, float]:
         real = load_real_data(config.data, config.seed)
-        space = feature_space(config.data.name, tuple(real.samples.shape[1:]), inception_weights)
+        space = feature_space(config.data.name, tuple(real.samples.shape[1:]), features)
         inputs = generator_inputs(config, _condition(meta))
         return evaluate_generator(players["generator"], inputs, real, space, data_name=config.data.name,
                                   metrics=metrics, n=n, seed=seed)

@@ -19,7 +19,7 @@ from gankit.kinds.base import GameKind, PlayerOptimizer, Preview, Setup, critic_
 from gankit.kinds.paired_baselines import pair_baselines
 from gankit.kinds.paired_data import CropBatches, PairedData, load_paired_data
 from gankit.kinds.paired_game import INPUTS, TARGETS, ContentGame, PairedGame, content_loss, upsampled
-from gankit.metrics.evaluate import FeatureSpace, feature_space
+from gankit.metrics.evaluate import FeatureOptions, FeatureSpace, feature_space
 from gankit.metrics.restoration import restoration_scores
 from gankit.nn.image2image import PatchGANDiscriminator, SRResNetGenerator, UNetGenerator, patchgan_layers_for
 from gankit.sampling import eval_forward
@@ -118,7 +118,7 @@ class PairedKind(GameKind):
 
     def evaluate(
         self, config: PairedConfig, players: dict[str, nn.Module], meta: dict[str, Any], metrics: Collection[str], *,
-        n: int, seed: int, inception_weights: str | Path | None,
+        n: int, seed: int, features: FeatureOptions,
     ) -> dict[str, float]:
         """PSNR/SSIM of the model and of the baselines on the run's held-out pairs (and FID on digit images)."""
         paired = load_paired_data(config.data, config.seed)

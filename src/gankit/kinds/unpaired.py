@@ -27,7 +27,7 @@ from gankit.kinds.unpaired_data import (
     unpaired_batches,
 )
 from gankit.kinds.unpaired_game import CRITICS, TRANSLATORS, CycleGame
-from gankit.metrics.evaluate import protocol_suffix
+from gankit.metrics.evaluate import FeatureOptions, protocol_suffix
 from gankit.metrics.translation import cycle_error, translation_scores
 from gankit.nn.image2image import (
     PatchGANDiscriminator,
@@ -121,7 +121,7 @@ class UnpairedKind(GameKind):
 
     def evaluate(
         self, config: UnpairedConfig, players: dict[str, nn.Module], meta: dict[str, Any], metrics: Collection[str], *,
-        n: int, seed: int, inception_weights: str | Path | None,
+        n: int, seed: int, features: FeatureOptions,
     ) -> dict[str, float]:
         """Translation PSNR/SSIM both ways, classes or tissues kept and cycle error of the model and its baselines."""
         unpaired = load_unpaired_data(config.data, config.seed)

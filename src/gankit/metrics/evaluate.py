@@ -36,7 +36,22 @@ from gankit.metrics.prdc import prdc
 from gankit.metrics.stacked_mnist import stacked_mnist_modes
 from gankit.sampling import LatentInputs, draw
 
-__all__ = ["FeatureSpace", "evaluate_generator", "feature_space", "protocol_suffix"]
+__all__ = ["FeatureOptions", "FeatureSpace", "evaluate_generator", "feature_space", "protocol_suffix", "quantize_8bit"]
+
+
+@dataclass(frozen=True)
+class FeatureOptions:
+    """How `gankit eval` turns images into features: the FID Inception-v3 weights (None: a shipped classifier where
+    the data has one) and whether every image, real and generated, is first quantized to 8 bits as an image file
+    would store it (the protocol's feature name then ends in `_q8`: `fid_inception_q8_5k`)."""
+
+    inception_weights: str | Path | None = None
+    quantize: bool = False
+
+
+def quantize_8bit(images: Tensor) -> Tensor:
+    """Images in [-1, 1] rounded to the 256 levels of an 8-bit file, v / 127.5 - 1 (v = 0..255); idempotent."""
+    return torch.round((images + 1) * 127.5) / 127.5 - 1
 
 
 @dataclass
@@ -70,36 +85,45 @@ def protocol_suffix(features: str, n: int) -> str:
 
 
 def feature_space(
-    data_name: str, sample_shape: tuple[int, ...], inception_weights: str | Path | None = None
+    data_name: str, sample_shape: tuple[int, ...], options: FeatureOptions = FeatureOptions()
 ) -> FeatureSpace:
     """The feature space for samples of `sample_shape` (without the batch dimension) of data set `data_name`.
 
     Vectors are compared as they are (`raw2d`/`raw`). Images use the FID Inception-v3 when
-    `inception_weights` is given or the data has no shipped classifier (folder, npy), else the
-    shipped MNIST/digits classifiers (Stacked MNIST: the MNIST classifier on each channel).
+    `options.inception_weights` is given or the data has no shipped classifier (folder, npy), else the
+    shipped MNIST/digits classifiers (Stacked MNIST: the MNIST classifier on each channel). With the Inception
+    network the Inception Score takes the bias-free logits of the original code. `options.quantize` rounds
+    every image to 8 bits first and appends `_q8` to the space's name.
     """
-    from gankit.metrics.features import ClassifierFeatures, InceptionFeatures
-
-    name = data_name
     if len(sample_shape) == 1:
-        if inception_weights is not None:
-            raise ConfigError("--inception-weights applies to image data; this run's samples are vectors")
-        return FeatureSpace("raw2d" if name in ("ring8", "grid25") else "raw", lambda x: x.float())
+        if options.inception_weights is not None or options.quantize:
+            raise ConfigError("--inception-weights and --quantize apply to image data; this run's samples are vectors")
+        return FeatureSpace("raw2d" if data_name in ("ring8", "grid25") else "raw", lambda x: x.float())
     if sample_shape[0] not in (1, 3):
         raise ConfigError(f"gankit eval scores images of 1 or 3 channels; this run's samples are {sample_shape}")
-    if inception_weights is not None or name in ("folder", "npy"):
+    space = _image_space(data_name, options.inception_weights)
+    if not options.quantize:
+        return space
+    features = space.features
+    return FeatureSpace(f"{space.name}_q8", lambda x: features(quantize_8bit(x)), space.head)
+
+
+def _image_space(data_name: str, inception_weights: str | Path | None) -> FeatureSpace:
+    from gankit.metrics.features import ClassifierFeatures, InceptionFeatures, UnbiasedLogits
+
+    if inception_weights is not None or data_name in ("folder", "npy"):
         inception = InceptionFeatures(inception_weights)  # without a path: $GANKIT_INCEPTION_WEIGHTS or one clear error
-        return FeatureSpace("inception", inception.features, inception.model.fc)
-    if name == "stacked_mnist":  # each channel through the MNIST classifier, features side by side
+        return FeatureSpace("inception", inception.features, UnbiasedLogits(inception.model.fc))
+    if data_name == "stacked_mnist":  # each channel through the MNIST classifier, features side by side
         mnist = ClassifierFeatures("mnist")
         return FeatureSpace("mnist3", lambda x: torch.cat([mnist.features(x[:, c : c + 1]) for c in range(3)], 1))
-    extractor = ClassifierFeatures(name)
-    size = 28 if name == "mnist" else 8
+    extractor = ClassifierFeatures(data_name)
+    size = 28 if data_name == "mnist" else 8
 
     def resized(images: Tensor) -> Tensor:
         return images if images.shape[-1] == size else F.interpolate(images, size=(size, size), mode="area")
 
-    return FeatureSpace(name, lambda x: extractor.features(resized(x)), extractor.classifier.head)
+    return FeatureSpace(data_name, lambda x: extractor.features(resized(x)), extractor.classifier.head)
 
 
 def evaluate_generator(

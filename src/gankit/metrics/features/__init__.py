@@ -13,6 +13,7 @@ from gankit.metrics.features.inception import (
     INCEPTION_ENV_VAR,
     InceptionFeatures,
     InceptionV3FID,
+    UnbiasedLogits,
     load_inception,
 )
 
@@ -27,5 +28,6 @@ __all__ = [
     "INCEPTION_ENV_VAR",
     "InceptionFeatures",
     "InceptionV3FID",
+    "UnbiasedLogits",
     "load_inception",
 ]

@@ -11,16 +11,17 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gankit.errors import CheckpointError
+from gankit.errors import CheckpointError, DataError
 from gankit.metrics.features.extractors import _FeaturesAndProbabilities
 
 __all__ = [
     "INCEPTION_ENV_VAR", "INCEPTION_NUM_CLASSES", "INCEPTION_WEIGHTS_FILE", "INCEPTION_WEIGHTS_URL",
-    "InceptionFeatures", "InceptionV3FID", "load_inception",
+    "INPUT_RANGE_TOLERANCE", "InceptionFeatures", "InceptionV3FID", "UnbiasedLogits", "load_inception",
 ]
 
 INCEPTION_ENV_VAR = "GANKIT_INCEPTION_WEIGHTS"
 INCEPTION_NUM_CLASSES = 1008
+INPUT_RANGE_TOLERANCE = 1e-3  # how far outside [-1, 1] an input may stray (float rounding) before it is refused
 INCEPTION_WEIGHTS_FILE = "pt_inception-2015-12-05-6726825d.pth"
 _RELEASE = "https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights"
 INCEPTION_WEIGHTS_URL = f"{_RELEASE}/{INCEPTION_WEIGHTS_FILE}"
@@ -159,9 +160,12 @@ class InceptionV3FID(nn.Module):
     """Inception-v3 as in the TF 2015-12-05 graph used for FID and Inception Score, with torchvision-style names.
 
     Takes images in [-1, 1] of shape (N, 1 or 3, H, W): grayscale is repeated to RGB, then every image is resized
-    to 299x299 (bilinear, align_corners=False). `features` gives the 2048-d pool3 activations (FID/KID/PRDC);
-    `forward` the 1008 fc logits; `probabilities` their softmax over all 1008 classes, as the original Inception
-    Score code does (for a 1000-class variant, take the first 1000 columns and renormalize).
+    to 299x299 (bilinear, align_corners=False). Inputs outside [-1, 1] (beyond INPUT_RANGE_TOLERANCE) are refused
+    with a DataError; images in [0, 1] lie inside that range and cannot be told apart, so map them with 2x - 1.
+    `features` gives the 2048-d pool3 activations (FID/KID/PRDC); `forward` the 1008 fc logits with the fc bias
+    (the classifier); `probabilities` the softmax over all 1008 *bias-free* logits `pool3 @ W^T`, as the original
+    Inception Score code (openai/improved-gan, `tf.matmul(pool3, w)`) and torch-fidelity's default compute it —
+    the score papers report (for a 1000-class variant, take the first 1000 columns and renormalize).
 
     No auxiliary classifier. Sanity check: 284 parameter tensors holding 23,850,960 parameters (94 convolutions,
     94 batch norms, fc); with the batch-norm buffers (running mean, running var, num_batches_tracked) the state
@@ -197,6 +201,10 @@ class InceptionV3FID(nn.Module):
         """(N, 1 or 3, H, W) images in [-1, 1] -> (N, 3, 299, 299) float, the network's input."""
         if x.ndim != 4 or x.shape[1] not in (1, 3):
             raise ValueError(f"expected images of shape (N, 1 or 3, H, W), got {tuple(x.shape)}")
+        low, high = float(x.min()), float(x.max())
+        if low < -1 - INPUT_RANGE_TOLERANCE or high > 1 + INPUT_RANGE_TOLERANCE:
+            raise DataError(f"the Inception network takes images in [-1, 1], got values in [{low:.4g}, {high:.4g}]; "
+                            "map 8-bit images with x / 127.5 - 1 and [0, 1] images with 2x - 1")
         x = x.float().expand(-1, 3, -1, -1)  # grayscale repeated to RGB; RGB unchanged
         return F.interpolate(x, size=(299, 299), mode="bilinear", align_corners=False)
 
@@ -212,12 +220,27 @@ class InceptionV3FID(nn.Module):
         return torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Class logits (N, 1008)."""
+        """Class logits (N, 1008) with the fc bias."""
         return self.fc(self.features(x))
 
     def probabilities(self, x: torch.Tensor) -> torch.Tensor:
-        """Softmax over all 1008 logits, (N, 1008); rows sum to 1."""
-        return torch.softmax(self(x), dim=1)
+        """Softmax over all 1008 bias-free logits (the Inception Score's), (N, 1008); rows sum to 1."""
+        return torch.softmax(UnbiasedLogits(self.fc)(self.features(x)), dim=1)
+
+
+class UnbiasedLogits(nn.Module):
+    """Pool3 features ↦ the Inception Score's logits `features @ fc.weight^T`, without fc's bias (original IS code).
+
+    Shares `fc`'s weight; `out_features` as on nn.Linear.
+    """
+
+    def __init__(self, fc: nn.Linear) -> None:
+        super().__init__()
+        self.fc = fc
+        self.out_features = fc.out_features
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return F.linear(features, self.fc.weight)
 
 
 def _resolve(path: str | Path | None) -> Path:
