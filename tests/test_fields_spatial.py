@@ -184,3 +184,22 @@ def test_the_critic_can_see_farther_than_the_generator_builds():
     assert players[CRITIC](torch.zeros(2, 1, 64, 64), torch.full((2,), 0.4)).shape == (2,)
     with pytest.raises(ConfigError, match="use at most 6"):
         load_config("fields_blobs", ["fields.critic_layers=7"])
+
+
+@pytest.mark.parametrize("latent_layers", [0, 1, 2])
+def test_latent_layers_widen_the_reach_of_one_latent_cell_by_two_strides_each(latent_layers):
+    """The rows one latent cell changes, against the count by hand: one cell upsampled ×2 and widened by one on
+    each side by every 3×3 convolution, ((1·2 + 2)·2 + 2)·2 + 2 + 2 = 24 cells for 3 layers; each residual
+    convolution at the latent size adds one latent cell (8 output cells) on each side."""
+    torch.manual_seed(0)
+    generator = SpatialGenerator(2, latent_channels=4, width=16, layers=3, latent_layers=latent_layers).eval()
+    z = torch.randn(1, 4, 9, 9)
+    nudged = z.clone()
+    nudged[0, :, 4, 4] += 3.0
+    with torch.no_grad():
+        changed = (generator(nudged) - generator(z)).abs()[0, 0].amax(1) > 0
+    rows = torch.nonzero(changed).flatten()
+    assert int(rows.max() - rows.min()) + 1 == 24 + 2 * 8 * latent_layers
+    assert float(rows.float().mean()) == pytest.approx(4 * 8 + 3.5)  # centred on the nudged cell's 8 rows
+    fields = generator(torch.randn(2, 4, 3, 5))
+    assert fields.shape == (2, 1, 24, 40)

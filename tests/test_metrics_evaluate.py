@@ -158,6 +158,7 @@ def test_gankit_eval_writes_eval_json_and_training_logs_eval_columns(tmp_path, g
                                       "mode_kl_grid25_300"}
     assert "fid_raw2d_300" in result.stdout
     assert_user_error(gankit("eval", str(run.path), "--metrics", "fid,bogus"), "unknown metric(s) bogus")
+    assert_user_error(gankit("eval", str(run.path), "--quantize"), "--quantize apply to image data")
 
 
 class ImageBank(nn.Module):

@@ -8,8 +8,9 @@ generator trained on 64-pixel fields draws fields of any multiple of `2^layers` 
 Conditioned on a scalar (the porosity), the scalar enters both players as one more constant input channel.
 
 The latent cells are independent, so a feature longer than the generator's receptive field (a channel crossing
-the field) has to be stitched from pieces drawn apart. `latent_layers` 3×3 convolutions at the latent resolution,
-before any upsampling, widen that field by two latent cells each (stride cells of output) at little cost.
+the field) has to be stitched from pieces drawn apart. `latent_layers` residual 3×3 convolutions at the latent
+resolution, before any upsampling, widen that field by two latent cells each at little cost; the identity path
+keeps each cell's noise in play (plain convolutions there collapsed every draw onto one field).
 
 The critic halves the size `layers` times (4×4 strided convolutions) and averages the last layer's scores over
 positions: a score per field, whatever its size.
@@ -44,6 +45,17 @@ def nearest_sizes(size: int, stride: int) -> tuple[int, int]:
     return below, above
 
 
+class _Residual(nn.Module):
+    """x + ReLU(BN(conv3×3(x))): widens the receptive field while the identity keeps every latent cell's noise."""
+
+    def __init__(self, conv: type[nn.Module], norm: type[nn.Module], width: int) -> None:
+        super().__init__()
+        self.body = nn.Sequential(conv(width, width, 3, padding=1, bias=False), norm(width), nn.ReLU())
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x + self.body(x)
+
+
 class SpatialGenerator(nn.Module):
     """Latent field (B, latent_channels, *s) [and (B,) condition] ↦ field (B, 1, *(s · 2^layers)) in (−1, 1)."""
 
@@ -56,8 +68,8 @@ class SpatialGenerator(nn.Module):
         conv, norm = _conv(dims), _batch_norm(dims)
         blocks: list[nn.Module] = []
         channels = latent_channels + int(conditional)
-        for _ in range(latent_layers):
-            blocks += [conv(channels, width, 3, padding=1, bias=False), norm(width), nn.ReLU()]
+        if latent_layers:
+            blocks += [conv(channels, width, 1), *(_Residual(conv, norm, width) for _ in range(latent_layers))]
             channels = width
         for index in range(layers):
             out = max(width // 2**index, width // 4, 8)
