@@ -14,6 +14,8 @@ EXPECTED = {
     "dirac": (["dirac_portraits.png", "dirac_jacobian.csv", "dirac_jacobian.md", "dirac_trajectories.csv",
                "dirac_trajectories.md"], ["--steps", "3", "--lr", "0.5"]),
     "landscape": (["landscape.png", "landscape.csv", "landscape.md"], ["--steps", "5"]),
+    "moments": (["moments.png", "moments_identity.csv", "moments_identity.md", "moments_efficiency.csv",
+                 "moments_efficiency.md"], ["--steps", "2"]),
     "ratio": (["ratio.png", "ratio.csv", "ratio.md"], ["--steps", "20", "--lr", "0.01"]),
 }
 
@@ -50,7 +52,7 @@ def test_a_divergent_lr_is_allowed_and_reported(tmp_path, gankit):
 @pytest.mark.parametrize(
     "args, fragments",
     [
-        (["dynamics", "bilnear"], ["unknown analysis 'bilnear'", "bilinear, dirac, landscape, ratio"]),
+        (["dynamics", "bilnear"], ["unknown analysis 'bilnear'", "bilinear, dirac, landscape, moments, ratio"]),
         (["dynamics", "bilinear", "--lr", "0"], ["--lr must be a positive number, got 0.0"]),
         (["dynamics", "dirac", "--lr", "-0.1"], ["--lr must be a positive number"]),
         (["dynamics", "ratio", "--lr", "nan"], ["--lr must be a positive number"]),

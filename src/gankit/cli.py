@@ -277,7 +277,7 @@ def presets(
 
 @app.command()
 def dynamics(
-    analysis: Annotated[str, typer.Argument(help="bilinear | dirac | landscape | ratio")],
+    analysis: Annotated[str, typer.Argument(help="bilinear | dirac | landscape | moments | ratio")],
     lr: Annotated[Optional[float], typer.Option(help="step size (default: the analysis' own)")] = None,
     steps: Annotated[Optional[int], typer.Option(help="steps, or for landscape the number of offsets")] = None,
     out: Annotated[Optional[Path], typer.Option(help="output directory (default: runs/dynamics-ANALYSIS)")] = None,

@@ -46,11 +46,16 @@ def nearest_sizes(size: int, stride: int) -> tuple[int, int]:
 
 
 class _Residual(nn.Module):
-    """x + ReLU(BN(conv3×3(x))): widens the receptive field while the identity keeps every latent cell's noise."""
+    """x + ReLU(BN(conv3×3(x))): widens the receptive field while the identity keeps every latent cell's noise.
+
+    Circular padding: with zeros, stacked convolutions at the latent size tell the generator where the field's
+    edges are, and channels runs learned fields pinned to absolute rows (one seed's draws all alike) that fell
+    apart in fields larger than the training crops."""
 
     def __init__(self, conv: type[nn.Module], norm: type[nn.Module], width: int) -> None:
         super().__init__()
-        self.body = nn.Sequential(conv(width, width, 3, padding=1, bias=False), norm(width), nn.ReLU())
+        self.body = nn.Sequential(conv(width, width, 3, padding=1, padding_mode="circular", bias=False), norm(width),
+                                  nn.ReLU())
 
     def forward(self, x: Tensor) -> Tensor:
         return x + self.body(x)

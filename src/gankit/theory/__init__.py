@@ -4,6 +4,8 @@
 - :mod:`~gankit.theory.dirac` / :mod:`~gankit.theory.dirac_report`: the Dirac-GAN as a GANGame, its
   gradient field, Jacobian eigenvalues vs closed forms, phase portraits.
 - :mod:`~gankit.theory.landscape`: why Wasserstein helps: JS vs W1/W2 gradients for distant masses.
+- :mod:`~gankit.theory.moments` / :mod:`~gankit.theory.moments_report`: a linear critic makes the GAN the
+  simulated method of moments; a classifier critic approaches maximum likelihood.
 - :mod:`~gankit.theory.ratio`: a trained discriminator as a density-ratio estimator.
 """
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gankit.errors import ConfigError
-from gankit.theory import bilinear, dirac_report, landscape, ratio
+from gankit.theory import bilinear, dirac_report, landscape, moments_report, ratio
 from gankit.theory.table import Table
 
 __all__ = ["ANALYSES", "MAX_LR", "Analysis", "Report", "run_analysis"]
@@ -46,6 +46,10 @@ ANALYSES: dict[str, Analysis] = {
     "landscape": Analysis("JS, W1 and W2 and their gradients as a point mass moves away from the data",
                           None, landscape.DEFAULT_POINTS, "offsets in [-2, 2]",
                           lambda out, lr, steps: landscape.analyze(out, steps)),
+    "moments": Analysis("GAN as GMM: a linear critic's estimator = SMM; logistic location vs MLE and the mean",
+                        moments_report.DEFAULT_LR, moments_report.DEFAULT_STEPS,
+                        "steps of the classifier-critic game",
+                        lambda out, lr, steps: moments_report.analyze(out, lr, steps)),
     "ratio": Analysis("a trained discriminator vs the true density ratio and -log 4 + 2 JS",
                       ratio.DEFAULT_LR, ratio.DEFAULT_STEPS, "Adam steps of the discriminator",
                       lambda out, lr, steps: ratio.analyze(out, lr, steps)),
