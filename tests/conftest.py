@@ -1,16 +1,10 @@
 """Fixtures shared by the test modules."""
 
-import os
 import subprocess
 
 import pytest
-import torch
 
 from gankit.cli import main
-
-if os.environ.get("PYTEST_XDIST_WORKER"):  # one thread per worker (and per CLI it starts): workers fill the cores
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    torch.set_num_threads(1)
 
 
 @pytest.fixture
