@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 from matplotlib.figure import Figure
 from torch import Tensor
 
