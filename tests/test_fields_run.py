@@ -86,6 +86,7 @@ def test_fields_runs_refuse_bad_input_in_one_line(run, tmp_path, gankit):
     from cli_helpers import assert_user_error
 
     out = ["--out", str(tmp_path / "x.npy")]
+    assert_user_error(gankit("eval", str(run), "--quantize"), "apply to gan runs", "a fields run")
     assert_user_error(gankit("sample", str(run), "--porosity", "1.5", *out), "--porosity", "(0, 1)")
     assert_user_error(gankit("sample", str(run), "--size", "50", *out), "size 50", "48 or 52")
     outside = tmp_path / "outside.csv"

@@ -130,6 +130,9 @@ def write_evaluation(
 ) -> dict[str, float]:
     """Evaluate a run's checkpoint (latest, best or a step) and write `eval.json` (atomically) beside its config."""
     run = restore_run(run_dir, checkpoint=checkpoint)
+    if features != FeatureOptions() and not run.kind.takes_feature_options:
+        raise ConfigError(f"--inception-weights and --quantize apply to gan runs' samples; a {run.kind.name} run is "
+                          "scored by its own protocols: drop them")
     results = run.kind.evaluate(run.config, run.players, run.meta, metrics, n=n, seed=seed, features=features)
     finite = {k: (v if math.isfinite(v) else None) for k, v in results.items()}  # JSON has no inf: null
     report = {"step": run.step, "checkpoint": checkpoint, "seed": seed, "metrics": finite}

@@ -99,6 +99,8 @@ class GameKind(ABC):
     """One kind of game a run can play (`game: NAME` in the config). Subclass it and register it in kinds/."""
 
     name: ClassVar[str]
+    #: whether evaluate() honours FeatureOptions (--inception-weights, --quantize); other kinds refuse them
+    takes_feature_options: ClassVar[bool] = False
     #: the player whose weights `train.ema_decay` averages (and whose average is restored); None: no EMA
     averaged_player: ClassVar[str | None] = None
     #: (leader, follower) for unrolled dynamics; None: unrolled dynamics are refused

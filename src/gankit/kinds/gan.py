@@ -38,6 +38,7 @@ class GANData:
 
 class GANKind(GameKind):
     name = "gan"
+    takes_feature_options = True
     averaged_player = "generator"
     unrolled_roles = ("generator", "discriminator")
 
