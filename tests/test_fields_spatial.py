@@ -203,3 +203,18 @@ def test_latent_layers_widen_the_reach_of_one_latent_cell_by_two_strides_each(la
     assert float(rows.float().mean()) == pytest.approx(4 * 8 + 3.5)  # centred on the nudged cell's 8 rows
     fields = generator(torch.randn(2, 4, 3, 5))
     assert fields.shape == (2, 1, 24, 40)
+
+
+def test_latent_blocks_wrap_around_so_no_cell_knows_where_the_edge_is():
+    """Circular padding: a nudge to the top latent row reaches the bottom rows of the field through one latent
+    block (the row above row 0 is row 8); without blocks it stays within the top 24 + 8 rows."""
+    torch.manual_seed(0)
+    z = torch.randn(1, 4, 9, 9)
+    nudged = z.clone()
+    nudged[0, :, 0, 4] += 3.0
+    for latent_layers, bottom_changes in ((0, False), (1, True)):
+        generator = SpatialGenerator(2, latent_channels=4, width=16, layers=3, latent_layers=latent_layers).eval()
+        with torch.no_grad():
+            changed = ((generator(nudged) - generator(z)).abs()[0, 0].amax(1) > 0).nonzero().flatten()
+        assert bool((changed >= 64).any()) == bottom_changes
+        assert int(changed.min()) == 0

@@ -11,12 +11,14 @@ from torch import Tensor, nn
 
 from gankit.game import Game, GameOutput
 
-__all__ = ["BILINEAR_DYNAMICS", "BilinearGame", "bilinear_spectral_radius", "bilinear_step_matrix"]
+__all__ = ["BILINEAR_DYNAMICS", "BilinearGame", "Point", "bilinear_spectral_radius", "bilinear_step_matrix"]
 
 BILINEAR_DYNAMICS = ("simultaneous", "alternating", "extragradient", "optimistic", "unrolled")
 
 
-class _Point(nn.Module):
+class Point(nn.Module):
+    """One tensor as a player: `value`, a Parameter (toy games and estimators whose player is a point)."""
+
     def __init__(self, value: Tensor) -> None:
         super().__init__()
         self.value = nn.Parameter(value.clone())
@@ -26,8 +28,8 @@ class BilinearGame(Game):
     """min_x max_y xᵀAy: player "x" minimizes xᵀAy, player "y" minimizes −xᵀAy. Equilibrium at 0."""
 
     def __init__(self, x0: Tensor, y0: Tensor, matrix: Tensor | None = None) -> None:
-        self.x = _Point(torch.as_tensor(x0, dtype=torch.float64).reshape(-1))
-        self.y = _Point(torch.as_tensor(y0, dtype=torch.float64).reshape(-1))
+        self.x = Point(torch.as_tensor(x0, dtype=torch.float64).reshape(-1))
+        self.y = Point(torch.as_tensor(y0, dtype=torch.float64).reshape(-1))
         dims = (self.x.value.numel(), self.y.value.numel())
         self.matrix = torch.eye(*dims, dtype=torch.float64) if matrix is None else matrix.to(torch.float64)
         self.players = {"x": self.x, "y": self.y}

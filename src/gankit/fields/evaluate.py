@@ -20,9 +20,15 @@ from gankit.config import FieldsConfig
 from gankit.fields.conditioning import HardData, LatentFit, fit_latent
 from gankit.fields.data import real_fields
 from gankit.fields.game import draw_latent
-from gankit.fields.protocols import band_share, curve_scores, curves, scalar_scores, spectrum_ratio
+from gankit.fields.protocols import (
+    band_share,
+    curve_scores,
+    curves,
+    percolating_scores,
+    scalar_scores,
+    spectrum_ratio,
+)
 from gankit.fields.spatial import SpatialGenerator
-from gankit.fields.statistics import percolating_fraction
 
 __all__ = ["binarize", "conditioning_scores", "draw", "field_scores", "generate", "large_field_scores",
            "random_hard_data", "spectrum_peak"]
@@ -102,11 +108,8 @@ def large_field_scores(config: FieldsConfig, generator: SpatialGenerator, *, see
     scores = {"large_s2_in_spread": band_share(s2, curves(reference, "s2", size // 2)),
               "large_spectrum_peak": spectrum_peak(spectrum_ratio(large, reference)),
               "large_spectrum_peak_floor": spectrum_peak(spectrum_ratio(second, reference))}
-    for axis in range(large.ndim - 1):  # connectivity over distances the generator never saw whole
-        for prefix, fields in (("large_", large), ("large_independent_", reference)):
-            scores[f"{prefix}percolating_axis{axis}"] = float(np.mean([percolating_fraction(field, axis=axis)
-                                                                       for field in fields]))
-    return scores
+    # connectivity over distances the generator never saw whole
+    return {**scores, **percolating_scores(large, "large_"), **percolating_scores(reference, "large_independent_")}
 
 
 def random_hard_data(field: np.ndarray, points: int, random: np.random.Generator) -> HardData:

@@ -26,8 +26,8 @@ from gankit.fields.statistics import (
     lineal_path, percolating_fraction, porosity, specific_surface, two_point_correlation, variogram,
 )
 
-__all__ = ["CURVES", "band_share", "curve_scores", "curves", "radial_power_spectrum", "scalar_scores",
-           "spectrum_ratio"]
+__all__ = ["CURVES", "band_share", "curve_scores", "curves", "percolating_scores", "radial_power_spectrum",
+           "scalar_scores", "spectrum_ratio"]
 
 CURVES: dict[str, Callable[[np.ndarray, int], np.ndarray]] = {
     "s2": two_point_correlation, "lineal_path": lineal_path, "variogram": variogram,
@@ -64,12 +64,16 @@ def scalar_scores(fields: np.ndarray, prefix: str) -> dict[str, float]:
     """Porosity mean and standard deviation, the percolating share of phase 1 along each axis
     (`percolating_axis0`, …) and specific surface of a set."""
     porosities = np.array([porosity(field) for field in fields])
-    scores = {f"{prefix}porosity_mean": float(porosities.mean()), f"{prefix}porosity_std": float(porosities.std())}
-    for axis in range(fields.ndim - 1):
-        scores[f"{prefix}percolating_axis{axis}"] = float(np.mean([percolating_fraction(field, axis=axis)
-                                                                   for field in fields]))
-    scores[f"{prefix}specific_surface"] = float(np.mean([specific_surface(field) for field in fields]))
-    return scores
+    return {f"{prefix}porosity_mean": float(porosities.mean()), f"{prefix}porosity_std": float(porosities.std()),
+            **percolating_scores(fields, prefix),
+            f"{prefix}specific_surface": float(np.mean([specific_surface(field) for field in fields]))}
+
+
+def percolating_scores(fields: np.ndarray, prefix: str) -> dict[str, float]:
+    """`<prefix>percolating_axis<a>`: the mean share of phase 1 percolating along axis a, for each axis of a set."""
+    return {f"{prefix}percolating_axis{axis}": float(np.mean([percolating_fraction(field, axis=axis)
+                                                               for field in fields]))
+            for axis in range(fields.ndim - 1)}
 
 
 def radial_power_spectrum(fields: np.ndarray) -> np.ndarray:

@@ -29,6 +29,7 @@ from scipy import optimize
 from torch import Tensor, nn
 
 from gankit.dynamics import Dynamics, Extragradient
+from gankit.dynamics.toy import Point
 from gankit.game import Game, GameOutput
 from gankit.optim import Extrapolation
 
@@ -101,11 +102,10 @@ class Replications:
         return cls(data, model.noise((replications, simulations), generator), theta)
 
 
-def smm_estimate(model: LogisticLocation, reps: Replications, features: Features = linear_features,
-                 start: Tensor | None = None) -> Tensor:
+def smm_estimate(model: LogisticLocation, reps: Replications, features: Features = linear_features) -> Tensor:
     """(R,) identity-weighted SMM estimates: argmin_θ ‖mean φ(data) − mean φ(simulate(θ, noise))‖², per
-    replication, by scipy's least squares (float64, tolerances at machine precision)."""
-    start = reps.data.mean(1) if start is None else start
+    replication, by scipy's least squares (float64, tolerances at machine precision) from the data's mean."""
+    start = reps.data.mean(1)
     estimates = []
     for r in range(len(reps.data)):
         target = features(reps.data[r : r + 1]).mean(1)[0]
@@ -117,12 +117,6 @@ def smm_estimate(model: LogisticLocation, reps: Replications, features: Features
         fit = optimize.least_squares(residual, [float(start[r])], xtol=1e-15, ftol=1e-15, gtol=1e-15)
         estimates.append(fit.x[0])
     return torch.tensor(estimates, dtype=torch.float64)
-
-
-class _Parameter(nn.Module):
-    def __init__(self, value: Tensor) -> None:
-        super().__init__()
-        self.value = nn.Parameter(value.clone())
 
 
 class LinearMomentGame(Game):
@@ -140,8 +134,8 @@ class LinearMomentGame(Game):
         self.model, self.reps, self.features, self.ridge = model, reps, features, ridge
         self.data_moments = features(reps.data).mean(1)
         start = reps.data.mean(1) if start is None else start
-        self.generator = _Parameter(start.reshape(-1, 1).to(torch.float64))
-        self.critic = _Parameter(torch.zeros_like(self.data_moments))
+        self.generator = Point(start.reshape(-1, 1).to(torch.float64))
+        self.critic = Point(torch.zeros_like(self.data_moments))
         self.players = {CRITIC: self.critic, GENERATOR: self.generator}
 
     def gap(self) -> Tensor:
@@ -189,7 +183,7 @@ class ClassifierMomentGame(Game):
                  start: Tensor | None = None) -> None:
         self.model, self.reps = model, reps
         start = reps.data.mean(1) if start is None else start
-        self.generator = _Parameter(start.reshape(-1, 1).to(torch.float64))
+        self.generator = Point(start.reshape(-1, 1).to(torch.float64))
         self.critic = _BatchedMLP(len(reps.data), hidden, torch.Generator().manual_seed(seed))
         self.players = {CRITIC: self.critic, GENERATOR: self.generator}
 

@@ -40,13 +40,15 @@ N, REPLICATIONS, SIMULATIONS, THETA = 100, 200, 1000, 0.0
 _LINEAR_STEPS, _LINEAR_LR = 600, 0.3
 
 
+def _rmse(estimates: Tensor | np.ndarray) -> float:
+    return float(np.sqrt(np.mean((np.asarray(estimates, dtype=np.float64) - THETA) ** 2)))
+
+
 def _row(table: Table, name: str, estimates: Tensor | np.ndarray, theory: float | None, reference: float,
-         seconds: float | None) -> float:
+         seconds: float | None) -> None:
     values = np.asarray(estimates, dtype=np.float64)
-    rmse = float(np.sqrt(np.mean((values - THETA) ** 2)))
-    table.add(name, float(values.mean() - THETA), float(values.std(ddof=1)), theory, rmse,
-              rmse / reference if reference else 1.0, seconds)
-    return rmse
+    table.add(name, float(values.mean() - THETA), float(values.std(ddof=1)), theory, _rmse(values),
+              _rmse(values) / reference, seconds)
 
 
 def analyze(out_dir: Path, lr: float = DEFAULT_LR, steps: int = DEFAULT_STEPS) -> tuple[dict[str, Table], list[Path]]:
@@ -56,7 +58,7 @@ def analyze(out_dir: Path, lr: float = DEFAULT_LR, steps: int = DEFAULT_STEPS) -
     smm = smm_estimate(model, reps)
     start = smm + 0.5  # every game starts half a unit from the answer
     identity = Table(["critic", "dynamics", "max |adversarial - SMM|", "steps", "seconds"])
-    linear = {}
+    linear_estimates = None  # the ridge critic under alternating steps, for the efficiency table
     for ridge, name, dynamics in ((1.0, "alternating", Alternating()), (1.0, "simultaneous", Simultaneous()),
                                   (0.0, "extragradient", Extragradient()), (0.0, "simultaneous", Simultaneous())):
         began = time.perf_counter()
@@ -65,7 +67,8 @@ def analyze(out_dir: Path, lr: float = DEFAULT_LR, steps: int = DEFAULT_STEPS) -
         critic = "w'(1, x) - |w|^2/2 (ridge)" if ridge else "w'(1, x), |w| <= 1"
         identity.add(critic, name, float((estimates - smm).abs().max()), _LINEAR_STEPS,
                      time.perf_counter() - began)
-        linear[(ridge, name)] = estimates
+        if ridge and name == "alternating":
+            linear_estimates = estimates
 
     began = time.perf_counter()
     mle = logistic_mle(reps.data.numpy())
@@ -78,11 +81,11 @@ def analyze(out_dir: Path, lr: float = DEFAULT_LR, steps: int = DEFAULT_STEPS) -
 
     inflation = math.sqrt(1 + N / SIMULATIONS)
     efficiency = Table(["estimator", "bias", "sd", "sd, closed form", "RMSE", "RMSE / MLE's", "seconds"])
-    reference = float(np.sqrt(np.mean((mle - THETA) ** 2)))
+    reference = _rmse(mle)
     _row(efficiency, "maximum likelihood", mle, model.mle_sd(N), reference, mle_seconds)
     _row(efficiency, "sample mean (moment estimator)", reps.data.mean(1), model.mean_sd(N), reference, None)
     _row(efficiency, f"SMM on (1, x), m = {SIMULATIONS}", smm, model.mean_sd(N) * inflation, reference, None)
-    _row(efficiency, "adversarial, linear critic (ridge, alternating)", linear[(1.0, "alternating")],
+    _row(efficiency, "adversarial, linear critic (ridge, alternating)", linear_estimates,
          model.mean_sd(N) * inflation, reference, None)
     _row(efficiency, "adversarial, classifier critic (MLP 16 tanh)", classifier, model.mle_sd(N) * inflation,
          reference, classifier_seconds)
