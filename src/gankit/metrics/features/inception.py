@@ -201,7 +201,7 @@ class InceptionV3FID(nn.Module):
         """(N, 1 or 3, H, W) images in [-1, 1] -> (N, 3, 299, 299) float, the network's input."""
         if x.ndim != 4 or x.shape[1] not in (1, 3):
             raise ValueError(f"expected images of shape (N, 1 or 3, H, W), got {tuple(x.shape)}")
-        low, high = float(x.min()), float(x.max())
+        low, high = (float(v) for v in torch.aminmax(x))  # one pass, one read-back per batch
         if low < -1 - INPUT_RANGE_TOLERANCE or high > 1 + INPUT_RANGE_TOLERANCE:
             raise DataError(f"the Inception network takes images in [-1, 1], got values in [{low:.4g}, {high:.4g}]; "
                             "map 8-bit images with x / 127.5 - 1 and [0, 1] images with 2x - 1")
